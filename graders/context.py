@@ -1,0 +1,56 @@
+"""What a check sees: plain data measured in the sandbox, joined with hidden truth.
+
+Built on the host by code that never ran student code; checks are pure
+functions of it, which keeps them easy to test with hand-made contexts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from graders.architecture import Architecture
+from runner.measurements import MeasuredModel
+
+
+@dataclass(frozen=True)
+class ScoredModel:
+    """A measured model with its accuracy on the evaluation set of this run."""
+
+    measured: MeasuredModel
+    architecture: Architecture
+    accuracy: float | None
+
+    @property
+    def label(self) -> str:
+        name = self.measured.names[0] if self.measured.names else self.measured.class_name
+        return f"#{self.measured.index} {name}"
+
+
+@dataclass(frozen=True)
+class FunctionResult:
+    """A notebook function evaluated at the grader's arguments."""
+
+    name: str
+    arguments: np.ndarray
+    values: np.ndarray | None
+    autograd_calls: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CellReport:
+    index: int
+    status: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class GradingContext:
+    mode: str
+    cells: list[CellReport] = field(default_factory=list)
+    stopped: str | None = None
+    models: list[ScoredModel] = field(default_factory=list)
+    functions: dict[str, FunctionResult] = field(default_factory=dict)
+    probe_ran: bool = True

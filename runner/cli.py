@@ -1,0 +1,207 @@
+"""The `nngrade` command line: a thin layer over the engine.
+
+Exit status: 0 when a report was written (whatever the score), 1 when
+`verify` found a grader that does not grade as it should, 2 for bad usage or
+unreadable input, with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from runner import __version__, assignments
+from runner.errors import NngradeError
+from runner.grading import grade as grade_notebook
+from runner.paths import ProjectPaths
+from runner.report.console import print_summary
+from runner.report.model import Mode, Report
+from runner.sandbox.select import BACKENDS, choose_backend, gpus_for
+from runner.verify import cases, run_case
+
+app = typer.Typer(
+    help="Grade deep-learning homework notebooks in a sandbox, against hidden data.",
+    no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
+    pretty_exceptions_enable=False)
+console = Console()
+errors = Console(stderr=True)
+
+DataDir = Annotated[Path | None, typer.Option(
+    "--data-dir", envvar="NNGRADE_DATA_DIR",
+    help="Folder holding dataset files (e.g. the four Fashion-MNIST .gz files). "
+         "Searched before /usr/share/datasets and the user cache.")]
+BackendOption = Annotated[str, typer.Option(
+    "--backend", help=f"Sandbox: {', '.join(BACKENDS)}. auto picks bubblewrap when it works.")]
+GpusOption = Annotated[str | None, typer.Option(
+    "--gpus", help="GPU ids the run may use, e.g. '0' (default: the first visible one when "
+                   "the assignment wants a GPU; '' for none).")]
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", help="Show the version.")] = False):
+    if version:
+        console.print(f"nngrade {__version__}")
+        raise typer.Exit()
+
+
+@app.command("list")
+def list_assignments() -> None:
+    """List the assignments nngrade can grade."""
+    table = Table("id", "title", "frameworks", "points", title="Assignments")
+    for assignment_id in assignments.available():
+        spec = assignments.load(assignment_id).spec
+        table.add_row(spec.id, spec.title, ", ".join(spec.frameworks), f"{spec.max_score:g}")
+    console.print(table)
+
+
+@app.command()
+def show(assignment_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Show an assignment's task text, limits and checks."""
+    assignment = assignments.load(assignment_id)
+    spec = assignment.spec
+    console.print(Markdown(assignment.task_text))
+    table = Table("check", "points", "students see it", "what it checks", title="Checks")
+    for check in spec.checks:
+        table.add_row(check.id, f"{check.points:g}", "yes" if check.public else "no", check.title)
+    console.print(table)
+    limits = spec.limits
+    console.print(f"Limits: {limits.total_seconds} s in all, {limits.cell_seconds} s per cell, "
+                  f"{limits.memory_mb} MB memory; GPU: {spec.gpu}; source: {spec.course}")
+
+
+@app.command()
+def check(
+    assignment_id: Annotated[str, typer.Argument(metavar="ID")],
+    notebook: Annotated[Path, typer.Argument(help="Your .ipynb file.")],
+    out: Annotated[Path | None, typer.Option(
+        help="Report folder (default: NOTEBOOK-check/ next to the notebook).")] = None,
+    data_dir: DataDir = None,
+    backend: BackendOption = "auto",
+) -> None:
+    """Student mode: run your notebook and see what passes, before handing it in.
+
+    Uses the public checks and the public held-out split only (no hidden data).
+    Runs in a sandbox when one is available, and without one otherwise.
+    """
+    _grade(assignment_id, notebook, out or notebook.with_name(f"{notebook.stem}-check"),
+           Mode.check, backend, data_dir, None, allow_unsandboxed=True)
+
+
+@app.command()
+def grade(
+    assignment_id: Annotated[str, typer.Argument(metavar="ID")],
+    notebook: Annotated[Path, typer.Argument(help="The submitted .ipynb file.")],
+    out: Annotated[Path, typer.Option(help="Folder for report.json/.md/.html and the "
+                                           "executed notebook.")],
+    data_dir: DataDir = None,
+    backend: BackendOption = "auto",
+    gpus: GpusOption = None,
+    unsafe_no_sandbox: Annotated[bool, typer.Option(
+        "--unsafe-no-sandbox",
+        help="Run without isolation when no sandbox works. Only for notebooks you trust: "
+             "they could read the hidden labels.")] = False,
+) -> None:
+    """Instructor mode: all checks, scored on the hidden test set."""
+    _grade(assignment_id, notebook, out, Mode.grade, backend, data_dir, gpus,
+           allow_unsandboxed=unsafe_no_sandbox)
+
+
+@app.command()
+def verify(
+    assignment_ids: Annotated[list[str] | None, typer.Argument(
+        metavar="[ID]...", help="Assignments to verify (default: all).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Keep every report under this folder.")] = None,
+    data_dir: DataDir = None,
+    backend: BackendOption = "auto",
+    unsafe_no_sandbox: Annotated[bool, typer.Option("--unsafe-no-sandbox")] = False,
+) -> None:
+    """Grade every reference solution and fixture notebook; fail unless each gets its result.
+
+    Reference solutions must earn full marks; each fixture must pass and fail the
+    checks listed in its notebook metadata (metadata.nngrade.expect).
+    """
+    paths = ProjectPaths.default()
+    chosen = choose_backend(backend, allow_unsandboxed=unsafe_no_sandbox)
+    ids = assignment_ids or assignments.available(paths)
+    loaded = {i: assignments.load(i, paths) for i in ids}
+    todo = [case for i in ids for case in cases(i, paths)]
+    table = Table("assignment", "notebook", "kind", "score", "result", title="nngrade verify")
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix="nngrade-verify-") as tmp:
+        root = out or Path(tmp)
+        for number, case in enumerate(todo, start=1):
+            console.print(f"[{number}/{len(todo)}] {case.assignment}: {case.name} ({case.kind})")
+
+            def grade_one(assignment, notebook, out_dir, *, mode):
+                with _progress(notebook.name) as on_progress:
+                    return grade_notebook(
+                        assignment, notebook, out_dir, mode=mode, backend=chosen,
+                        data_dir=data_dir, gpus=gpus_for(assignment.spec.gpu, None),
+                        on_progress=on_progress)
+
+            result = run_case(case, loaded[case.assignment], root, grade_one)
+            failures += not result.ok
+            report = result.report
+            table.add_row(case.assignment, case.name, case.kind,
+                          f"{report.score:g}/{report.max_score:g}" if report else "-",
+                          "[green]as expected[/]" if result.ok
+                          else "[red]" + "; ".join(result.problems) + "[/]")
+    console.print(table)
+    if failures:
+        errors.print(f"{failures} of {len(todo)} notebooks were not graded as expected")
+        raise typer.Exit(1)
+    console.print(f"all {len(todo)} notebooks graded as expected")
+
+
+def _grade(assignment_id: str, notebook: Path, out: Path, mode: Mode, backend_name: str,
+           data_dir: Path | None, gpus: str | None, *, allow_unsandboxed: bool) -> Report:
+    assignment = assignments.load(assignment_id)
+    chosen = choose_backend(backend_name, allow_unsandboxed=allow_unsandboxed)
+    requested = None if gpus is None else [g for g in gpus.split(",") if g.strip()]
+    with _progress(notebook.name) as on_progress:
+        report = grade_notebook(assignment, notebook, out, mode=mode, backend=chosen,
+                                data_dir=data_dir, gpus=gpus_for(assignment.spec.gpu, requested),
+                                on_progress=on_progress)
+    print_summary(report, console)
+    console.print(f"Report: {out / 'report.html'}")
+    return report
+
+
+@contextmanager
+def _progress(label: str):
+    """A live line per run: which cell is executing, and for how long."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               TextColumn("{task.completed}/{task.total} cells"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"{label}: preparing", total=None)
+
+        def on_progress(event: dict) -> None:
+            kind = event.get("event")
+            if kind == "start" and isinstance(event.get("cells"), int):
+                progress.update(task, total=event["cells"], description=f"{label}: running")
+            elif kind == "cell" and isinstance(event.get("position"), int):
+                progress.update(task, completed=event["position"],
+                                description=f"{label}: cell {event.get('index', 0) + 1}")
+            elif kind == "measure":
+                progress.update(task, description=f"{label}: measuring models")
+
+        yield on_progress
+
+
+def main() -> None:
+    try:
+        app()
+    except NngradeError as error:
+        errors.print(f"[bold red]error:[/] {error.message}", markup=True, highlight=False)
+        if error.hint:
+            errors.print(error.hint, markup=False, highlight=False)
+        sys.exit(error.exit_code)

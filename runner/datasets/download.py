@@ -1,0 +1,74 @@
+"""Fetch a dataset's files from its mirrors into the user cache.
+
+A file is written under a temporary name, verified, then renamed into place,
+so the cache never holds a partial or unverified file under its real name and
+concurrent downloaders cannot corrupt each other.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from runner.datasets.errors import ChecksumMismatch, DatasetError
+from runner.datasets.registry import DatasetSpec, FileSpec
+from runner.datasets.verify import verify_file
+
+TIMEOUT_S = 30.0
+MAX_FILE_BYTES = 512 * 1024 * 1024
+USER_AGENT = "nngrade-datasets/1"
+
+
+class DownloadFailed(DatasetError, OSError):
+    """No mirror delivered an intact copy; ``attempts`` lists each URL and why."""
+
+    def __init__(self, file: str, attempts: list[str]) -> None:
+        self.attempts = attempts
+        super().__init__(f"could not download {file}: " + "; ".join(attempts))
+
+
+def _fetch(url: str, dest: Path, timeout: float) -> None:
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    with urllib.request.urlopen(request, timeout=timeout) as response, open(dest, "wb") as out:
+        copied = 0
+        while chunk := response.read(1 << 20):
+            copied += len(chunk)
+            if copied > MAX_FILE_BYTES:
+                raise OSError(f"larger than {MAX_FILE_BYTES} bytes")
+            out.write(chunk)
+
+
+def download_file(spec: DatasetSpec, file: FileSpec, dest_dir: Path, *, timeout: float) -> Path:
+    """Try each base URL for ``file``; return the verified ``dest_dir/<name>.gz``."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = dest_dir / file.gz_name
+    attempts: list[str] = []
+    for base in spec.base_urls:
+        url = base + file.gz_name
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{file.gz_name}.", suffix=".part", dir=dest_dir)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            _fetch(url, tmp, timeout)
+            verify_file(tmp, file)
+            os.replace(tmp, target)
+            return target
+        except ChecksumMismatch as e:
+            attempts.append(f"{url}: wrong content (sha256 {e.actual})")
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            attempts.append(f"{url}: {getattr(e, 'reason', None) or e}")
+        finally:
+            tmp.unlink(missing_ok=True)
+    raise DownloadFailed(file.gz_name, attempts or ["no base URLs in the registry entry"])
+
+
+def download_missing(
+    spec: DatasetSpec, dest_dir: Path, present: set[str], *, timeout: float = TIMEOUT_S
+) -> None:
+    """Download every file whose role is not in ``present``; stop at the first failure."""
+    for role, file in spec.files.items():
+        if role not in present:
+            download_file(spec, file, dest_dir, timeout=timeout)

@@ -1,0 +1,157 @@
+"""Find a verified copy of a dataset: user dir, system package, user cache, download.
+
+The first place holding all files wins. A complete copy whose content is wrong
+is an error rather than a reason to look further: silently grading against
+other data than the user pointed at would hide the problem. The one exception
+is the user cache, which we own: with downloads allowed, a bad cached file is
+replaced.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from runner.datasets.cache import CACHE_ENV, dataset_cache_dir
+from runner.datasets.download import download_missing
+from runner.datasets.errors import ChecksumMismatch, DatasetNotFound
+from runner.datasets.registry import DatasetSpec, FileSpec, get_spec
+from runner.datasets.verify import verify_file
+
+DATA_DIR_ENV = "NNGRADE_DATA_DIR"
+OFFLINE_ENV = "NNGRADE_OFFLINE"
+
+
+def find_file(directory: Path, file: FileSpec) -> Path | None:
+    """``<name>.gz`` or plain ``<name>`` in ``directory``; content decides if it is gzipped."""
+    for candidate in (directory / file.gz_name, directory / file.name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def dataset_files(directory: Path, dataset: str | DatasetSpec) -> dict[str, Path]:
+    """Role -> path of each file present in ``directory`` (possibly incomplete)."""
+    spec = get_spec(dataset)
+    found = {role: find_file(directory, file) for role, file in spec.files.items()}
+    return {role: path for role, path in found.items() if path is not None}
+
+
+def _user_dirs(spec: DatasetSpec, data_dir: Path | None) -> tuple[str, list[Path]]:
+    if data_dir is None:
+        env = os.environ.get(DATA_DIR_ENV)
+        if not env:
+            return "", []
+        data_dir, origin = Path(env), f"${DATA_DIR_ENV}"
+    else:
+        origin = "data dir"
+    root = Path(data_dir).expanduser()
+    return origin, [root, *(root / sub for sub in spec.search_subdirs())]
+
+
+def _describe(directory: Path, spec: DatasetSpec, found: dict[str, Path]) -> str:
+    if not directory.exists():
+        return "does not exist"
+    if not found:
+        return "no dataset files"
+    missing = [spec.files[role].name for role in spec.files if role not in found]
+    return "incomplete, missing " + ", ".join(missing)
+
+
+def _verify_all(spec: DatasetSpec, found: dict[str, Path]) -> None:
+    for role, path in found.items():
+        verify_file(path, spec.files[role])
+
+
+def _not_found(spec: DatasetSpec, looked: list[str], cache: Path) -> DatasetNotFound:
+    places = "\n".join(f"  - {line}" for line in looked)
+    fixes = []
+    if pkg := spec.system_package:
+        fixes.append(f"install the distribution package: sudo apt-get install {pkg}")
+    fixes += [
+        "or pass --data-dir DIR (or set $NNGRADE_DATA_DIR) to a folder holding "
+        + ", ".join(f.name for f in spec.files.values())
+        + " (each may be gzipped as <name>.gz)",
+        f"or run once on a machine with internet access to download into {cache}"
+        f" (set ${CACHE_ENV} to move the cache)",
+    ]
+    return DatasetNotFound(
+        f"dataset {spec.name!r} ({spec.title}) not found. Looked in:\n{places}",
+        hint="To fix: " + "\n  ".join(fixes),
+    )
+
+
+def _why_no_download(spec: DatasetSpec, allow_download: bool) -> str:
+    """Empty if a download may be tried, else the reason it may not."""
+    if not allow_download:
+        return "not allowed by the caller"
+    if os.environ.get(OFFLINE_ENV):
+        return f"disabled by ${OFFLINE_ENV}"
+    if not spec.base_urls:
+        return "no source URL known"
+    return ""
+
+
+def _cached_files(spec: DatasetSpec, cache: Path, *, heal: bool) -> dict[str, Path]:
+    """Verified files in the cache; with ``heal``, bad ones are deleted to be re-downloaded."""
+    found = dataset_files(cache, spec)
+    for role, path in list(found.items()):
+        try:
+            verify_file(path, spec.files[role])
+        except ChecksumMismatch:
+            if not heal:
+                raise
+            path.unlink(missing_ok=True)
+            del found[role]
+    return found
+
+
+def locate(
+    dataset: str | DatasetSpec,
+    data_dir: Path | None = None,
+    *,
+    allow_download: bool = True,
+) -> Path:
+    """Return a directory holding all of the dataset's files, verified by checksum.
+
+    Search order: ``data_dir`` (else ``$NNGRADE_DATA_DIR``) and its common layout
+    sub-folders (``<name>``, keras' ``datasets/<x>``, torchvision's ``<X>/raw``);
+    the spec's system dirs; the user cache; then, if ``allow_download`` and
+    ``$NNGRADE_OFFLINE`` is unset, a download into the cache. Use
+    :func:`dataset_files` on the result to get the individual paths.
+
+    Raises :class:`DatasetNotFound` (listing every place looked and how to fix it)
+    or :class:`ChecksumMismatch` (a complete copy with wrong content).
+    """
+    spec = get_spec(dataset)
+    looked: list[str] = []
+    origin, user_dirs = _user_dirs(spec, data_dir)
+    # (label, directory, report even when absent): only the user's own root and the
+    # system dirs are worth listing when missing; layout sub-folders only if they exist.
+    candidates = [(f"{origin} {d}", d, i == 0) for i, d in enumerate(user_dirs)]
+    candidates += [(f"system dir {d}", d, True) for d in spec.system_dirs]
+    for label, directory, always in candidates:
+        found = dataset_files(directory, spec)
+        if len(found) == len(spec.files):
+            _verify_all(spec, found)
+            return directory
+        if always or directory.exists():
+            looked.append(f"{label}: {_describe(directory, spec, found)}")
+
+    cache = dataset_cache_dir(spec.name)
+    no_download = _why_no_download(spec, allow_download)
+    found = _cached_files(spec, cache, heal=not no_download)
+    if len(found) == len(spec.files):
+        return cache
+    looked.append(f"user cache {cache}: {_describe(cache, spec, found)}")
+
+    if no_download:
+        looked.append(f"download: {no_download}")
+        raise _not_found(spec, looked, cache)
+    try:
+        download_missing(spec, cache, set(found))
+    except OSError as e:  # DownloadFailed or the cache is not writable
+        looked.append(f"download from {', '.join(spec.base_urls)}: {getattr(e, 'message', e)}")
+        raise _not_found(spec, looked, cache) from e
+    _verify_all(spec, dataset_files(cache, spec))
+    return cache

@@ -1,0 +1,134 @@
+"""The public split, built once per user and shared by every grading run.
+
+The folder is keyed by everything that determines its content (source
+checksums, split algorithm, seed, size, layout version), so a change to any of
+them builds a new one rather than reusing a stale one. Builders write into a
+temporary folder and rename it into place: the rename is atomic, so a reader
+never sees a half-built folder, and concurrent builders simply race to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from runner.datasets.cache import cache_root
+from runner.datasets.layouts import write_keras_cache, write_torchvision_raw
+from runner.datasets.registry import DatasetSpec, get_spec
+from runner.datasets.splits import (
+    PUBLIC_HELDOUT_SIZE,
+    PUBLIC_SPLIT_SEED,
+    SPLIT_ALGORITHM,
+    ImageSplits,
+    load_official,
+    public_split,
+    split_indices,
+)
+
+LAYOUT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+
+
+class PublicManifest(BaseModel):
+    """What a public folder holds and how it was made (``manifest.json``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dataset: str
+    key: str
+    source_sha256: dict[str, str]
+    split_algorithm: str
+    seed: int
+    heldout_size: int
+    train_size: int
+    layout_version: int
+    heldout_indices_sha256: str
+    layouts: dict[str, str]
+
+
+def public_key(spec: DatasetSpec, *, heldout_size: int, seed: int) -> str:
+    """Content key of a public folder; computable without reading the data."""
+    material = {
+        "dataset": spec.name,
+        "sources": {role: f.sha256 for role, f in sorted(spec.files.items())},
+        "split": SPLIT_ALGORITHM,
+        "seed": seed,
+        "heldout": heldout_size,
+        "layout": LAYOUT_VERSION,
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _build(
+    folder: Path,
+    spec: DatasetSpec,
+    official: ImageSplits,
+    *,
+    heldout_size: int,
+    seed: int,
+    key: str,
+) -> None:
+    split = public_split(official, heldout_size=heldout_size, seed=seed)
+    keras = write_keras_cache(split, folder, dataset=spec)
+    torch = write_torchvision_raw(split, folder, dataset=spec)
+    _, heldout_idx = split_indices(official.train_y, heldout_size, seed)
+    manifest = PublicManifest(
+        dataset=spec.name,
+        key=key,
+        source_sha256={role: f.sha256 for role, f in spec.files.items()},
+        split_algorithm=SPLIT_ALGORITHM,
+        seed=seed,
+        heldout_size=heldout_size,
+        train_size=len(split.train_y),
+        layout_version=LAYOUT_VERSION,
+        heldout_indices_sha256=hashlib.sha256(heldout_idx.astype("<i8").tobytes()).hexdigest(),
+        layouts={
+            "keras": str(keras.relative_to(folder)),
+            "torchvision": str(torch.relative_to(folder)),
+        },
+    )
+    (folder / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2) + "\n")
+
+
+def public_cache(
+    dataset: str | DatasetSpec,
+    data_dir: Path | None = None,
+    *,
+    heldout_size: int = PUBLIC_HELDOUT_SIZE,
+    seed: int = PUBLIC_SPLIT_SEED,
+    allow_download: bool = True,
+) -> Path:
+    """Folder ``<cache>/public/<name>-<key>`` holding the public split, built on first use.
+
+    Inside: ``.keras/datasets/<x>/*.gz`` (use the folder as ``HOME``),
+    ``<X>/raw/*`` (use it as torchvision's ``root``) and ``manifest.json``.
+    Treat it as read-only; copy what a sandbox may write to (keras wants its
+    ``~/.keras`` writable). Safe to call from concurrent processes.
+    """
+    spec = get_spec(dataset)
+    key = public_key(spec, heldout_size=heldout_size, seed=seed)
+    final = cache_root() / "public" / f"{spec.name}-{key}"
+    if (final / MANIFEST_FILE).is_file():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    try:
+        official = load_official(spec, data_dir, allow_download=allow_download)
+        _build(tmp, spec, official, heldout_size=heldout_size, seed=seed, key=key)
+        os.chmod(tmp, 0o755)
+        if final.exists() and not (final / MANIFEST_FILE).is_file():
+            shutil.rmtree(final, ignore_errors=True)  # debris, not ours to keep: builds are atomic
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not (final / MANIFEST_FILE).is_file():  # lost the race to a complete folder?
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final

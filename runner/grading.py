@@ -1,0 +1,163 @@
+"""Grade one notebook: prepare a job, run it in a sandbox, ingest, score, report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nbformat
+
+from runner import __version__
+from runner.assignments import Assignment
+from runner.ingest import build_context, read_measurements, read_run
+from runner.notebook import neutralise, read_submission
+from runner.provision import provision
+from runner.report.model import (
+    CellOutcome,
+    Execution,
+    Mode,
+    ModelSummary,
+    Report,
+    SandboxInfo,
+    Status,
+)
+from runner.report.write import write_report
+from runner.sandbox.backends import Backend, RunRequest
+from runner.sandbox.watchdog import Supervised
+from runner.scoring import score
+
+ProgressCallback = Callable[[dict], None]
+MAX_EXECUTED_NOTEBOOK_BYTES = 64 * 1024 * 1024
+KILLED = {
+    "time": "it ran past its total time limit of {total} s and was stopped",
+    "memory": "it used more than {memory} MB of memory and was stopped",
+    "processes": "it started more than {processes} processes and was stopped",
+}
+
+
+def grader_version(assignment: Assignment) -> str:
+    """Changes whenever the spec or any grading code changes, so stale grades are detectable."""
+    digest = hashlib.sha256((assignment.folder / "assignment.yaml").read_bytes())
+    for source in sorted(Path(__file__).resolve().parents[1].joinpath("graders").glob("*.py")):
+        digest.update(source.read_bytes())
+    return f"{__version__}+{digest.hexdigest()[:10]}"
+
+
+def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
+          backend: Backend, data_dir: Path | None = None, gpus: list[str] | None = None,
+          on_progress: ProgressCallback | None = None) -> Report:
+    """Grade ``notebook`` and write the report files and executed notebook into ``out_dir``."""
+    spec = assignment.spec
+    submission = read_submission(notebook)
+    neutralise(submission)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="nngrade-") as tmp:
+        job = backend.job_dir(Path(tmp) / "job")
+        nbformat.write(submission.notebook, job.work / notebook.name)
+        probe, truth = provision(spec, job, mode, data_dir)
+        job.write_config(probe=probe, notebook_name=notebook.name, limits=spec.limits)
+        follower = _ProgressFollower(job.out / "progress.jsonl", on_progress)
+        result = backend.run(RunRequest(job, spec.limits, gpus or [], follower.poll))
+        notes: list[str] = []
+        run = read_run(job.out, notes)
+        measurements = read_measurements(job.out, notes)
+        stopped = _stopped(result, spec.limits)
+        ctx = build_context(mode.value, job.out, run, measurements, truth, stopped)
+        checks = score(assignment, ctx, mode)
+        _keep_executed_notebook(job.out / "executed.ipynb", out_dir / "executed.ipynb", notes)
+        if run is None:
+            notes.append("the sandbox wrote no execution record; its last output: "
+                         + (result.output_tail.strip()[-1500:] or "(none)"))
+        if run is not None and run.probe_error:
+            notes.append(f"measuring the models failed: {run.probe_error}")
+        if measurements is not None:
+            notes.extend(measurements.notes)
+    if not backend.isolated:
+        notes.append("this notebook ran WITHOUT a sandbox: it could read and change anything "
+                     "your user can; the result is not proof against cheating")
+    status = (Status.failed if run is None
+              else Status.graded if not stopped and all(c.status == "ok" for c in run.cells)
+              else Status.partial)
+    report = Report(
+        assignment=spec.id, assignment_title=spec.title, notebook=notebook.name,
+        submission_sha256=submission.sha256, grader_version=grader_version(assignment),
+        mode=mode, status=status,
+        score=round(sum(c.points for c in checks), 2),
+        max_score=sum(c.max_points for c in checks),
+        evaluation_set=truth.evaluation_set, checks=checks,
+        models=[_summary(m) for m in ctx.models],
+        execution=Execution(
+            seconds=round(result.seconds, 1), stopped=stopped,
+            cells=[CellOutcome(index=c.index, status=c.status, seconds=c.seconds, error=c.error)
+                   for c in (run.cells if run else [])],
+            neutralised=submission.neutralised),
+        sandbox=SandboxInfo(backend=backend.name, isolated=backend.isolated,
+                            network=backend.network, limits={
+                                **spec.limits.model_dump(), "gpus": ",".join(gpus or []) or "none",
+                                "peak_memory_mb": round(result.peak_memory_mb)}),
+        notes=notes, created=datetime.now(UTC))
+    write_report(report, out_dir)
+    return report
+
+
+def _stopped(result: Supervised, limits) -> str | None:
+    if result.killed_for:
+        return KILLED[result.killed_for].format(total=limits.total_seconds,
+                                                memory=limits.memory_mb,
+                                                processes=limits.processes)
+    return None
+
+
+def _keep_executed_notebook(source: Path, dest: Path, notes: list[str]) -> None:
+    if not source.is_file() or source.is_symlink():
+        return
+    if source.stat().st_size > MAX_EXECUTED_NOTEBOOK_BYTES:
+        notes.append("the executed notebook was too large to keep")
+        return
+    try:
+        nbformat.validate(nbformat.read(source, as_version=4))
+    except Exception:  # written by the sandbox: anything may be wrong with it
+        notes.append("the executed notebook written in the sandbox was not a valid notebook")
+        return
+    shutil.copyfile(source, dest)
+
+
+def _summary(model) -> ModelSummary:
+    arch = model.architecture
+    measured = model.measured
+    fmt = measured.input
+    return ModelSummary(
+        index=measured.index, label=model.label, framework=measured.framework, kind=arch.kind,
+        params=measured.params, conv_channels=list(arch.conv_channels),
+        conv_kernels=list(arch.conv_kernels), conv_pool_blocks=arch.blocks,
+        accuracy=model.accuracy, layers=measured.layers, error=measured.error,
+        input_format=(f"{'x'.join(map(str, fmt.shape))}, x*{fmt.scale:.4g}{fmt.shift:+.4g}"
+                      f" ({fmt.source})") if fmt else None)
+
+
+class _ProgressFollower:
+    """Relay the agent's progress lines (display only: the sandbox wrote them)."""
+
+    def __init__(self, path: Path, callback: ProgressCallback | None) -> None:
+        self.path, self.callback, self.offset = path, callback, 0
+
+    def poll(self) -> None:
+        if self.callback is None or not self.path.is_file():
+            return
+        with self.path.open("rb") as handle:
+            handle.seek(self.offset)
+            chunk = handle.read(64 * 1024)
+        lines = chunk.split(b"\n")
+        self.offset += len(chunk) - len(lines[-1])
+        for line in lines[:-1]:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict):
+                self.callback(event)

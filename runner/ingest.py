@@ -1,0 +1,87 @@
+"""Read what the sandbox wrote, as untrusted data, and join it with the host's truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from pydantic import ValidationError
+
+from graders.architecture import summarise
+from graders.context import CellReport, FunctionResult, GradingContext, ScoredModel
+from runner.measurements import (
+    MEASUREMENTS_FILE,
+    RUN_FILE,
+    MeasuredModel,
+    Measurements,
+    RunRecord,
+    load_array,
+    read_json_model,
+)
+from runner.provision import Truth
+
+
+def read_run(out: Path, notes: list[str]) -> RunRecord | None:
+    return _read(out / RUN_FILE, RunRecord, notes)
+
+
+def read_measurements(out: Path, notes: list[str]) -> Measurements | None:
+    return _read(out / MEASUREMENTS_FILE, Measurements, notes)
+
+
+def _read(path: Path, model: type, notes: list[str]):
+    if not path.is_file():
+        return None
+    try:
+        return read_json_model(path, model)
+    except (OSError, ValueError, ValidationError) as error:
+        notes.append(f"{path.name} written in the sandbox was rejected: "
+                     f"{str(error).splitlines()[0]}")
+        return None
+
+
+def _accuracy(out: Path, model: MeasuredModel, truth: Truth) -> tuple[float | None, str | None]:
+    if model.predictions is None or truth.labels is None:
+        return None, model.error
+    try:
+        predicted = load_array(out, model.predictions, max_items=len(truth.labels))
+    except (OSError, ValueError) as error:
+        return None, f"predictions unreadable: {error}"
+    if predicted.shape != truth.labels.shape or not np.issubdtype(predicted.dtype, np.integer):
+        return None, (f"predictions have shape {list(predicted.shape)} and type {predicted.dtype};"
+                      f" expected {len(truth.labels)} class ids")
+    return float(np.mean(predicted == truth.labels)), model.error
+
+
+def _function(out: Path, name: str, measured, truth: Truth) -> FunctionResult:
+    arguments = truth.arguments[name]
+    if measured is None:
+        return FunctionResult(name, arguments, None, error="it was not evaluated")
+    values = None
+    error = measured.error
+    if measured.values is not None and error is None:
+        try:
+            values = load_array(out, measured.values, max_items=10 * arguments.size)
+        except (OSError, ValueError) as problem:
+            error = f"its values were unreadable: {problem}"
+    return FunctionResult(name, arguments, values, measured.autograd_calls, error)
+
+
+def build_context(mode: str, out: Path, run: RunRecord | None,
+                  measurements: Measurements | None, truth: Truth,
+                  stopped: str | None) -> GradingContext:
+    cells = [CellReport(c.index, c.status, c.error) for c in run.cells] if run else []
+    models = []
+    functions: dict[str, FunctionResult] = {}
+    if measurements is not None:
+        for model in measurements.models:
+            accuracy, error = _accuracy(out, model, truth)
+            if error != model.error:
+                model = model.model_copy(update={"error": error})
+            models.append(ScoredModel(model, summarise(model.layers), accuracy))
+    by_name = {f.name: f for f in measurements.functions} if measurements else {}
+    for name in truth.arguments:
+        functions[name] = _function(out, name, by_name.get(name), truth)
+    stopped = stopped or (run.stopped if run else "the notebook did not start")
+    return GradingContext(mode=mode, cells=cells, stopped=stopped, models=models,
+                          functions=functions, probe_ran=measurements is not None)

@@ -1,0 +1,152 @@
+"""Run a notebook cell by cell inside the sandbox, then let the probe measure it.
+
+Started as ``python -m nngrade_probe.agent JOB_JSON`` by a sandbox backend.
+It writes ``run.json`` after every cell (so a kill loses nothing already
+known), the executed notebook at the end, and one JSON line per event to a
+progress file the host shows. Everything it writes is untrusted on the host:
+the student's kernel runs as the same user and could rewrite it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, DeadKernelError
+
+TIMEOUT_ENAME = "CellTimeoutError"
+TRUNCATION_NOTE = "\n[nngrade: output limit reached; further output of this notebook dropped]\n"
+
+
+class CappedClient(NotebookClient):
+    """A NotebookClient that stops keeping outputs past a byte budget."""
+
+    def __init__(self, nb: Any, *, output_limit: int, **kwargs: Any) -> None:
+        super().__init__(nb, **kwargs)
+        self._output_left = output_limit
+        self._truncated = False
+
+    def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
+        size = len(json.dumps(msg.get("content", {}), default=str))
+        if size <= self._output_left:
+            self._output_left -= size
+            return super().output(outs, msg, display_id, cell_index)
+        if not self._truncated:
+            self._truncated = True
+            note = nbformat.v4.new_output("stream", name="stderr", text=TRUNCATION_NOTE)
+            outs.append(note)
+        return None
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class Progress:
+    def __init__(self, path: Path) -> None:
+        self._file = path.open("a", encoding="utf-8", buffering=1)
+
+    def emit(self, event: str, **fields: Any) -> None:
+        self._file.write(json.dumps({"event": event, "time": time.time(), **fields}) + "\n")
+
+
+def _error_text(error: CellExecutionError) -> str:
+    evalue = (error.evalue or "").strip().splitlines()
+    return f"{error.ename}: {evalue[0] if evalue else ''}".strip(": ")[:500]
+
+
+def run(job_path: Path) -> int:
+    root = job_path.parent
+    job = json.loads(job_path.read_text(encoding="utf-8"))
+    started = time.monotonic()
+    deadline = started + float(job["execution_seconds"])
+    nb = nbformat.read(root / job["notebook"], as_version=4)
+    record: dict[str, Any] = {"cells": [], "stopped": None, "probe_finished": False,
+                              "probe_error": None, "seconds": 0.0}
+    run_file = root / job["run"]
+    progress = Progress(root / job["progress"])
+    code_cells = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    client = CappedClient(
+        nb, output_limit=int(job["output_limit_bytes"]), timeout=int(job["cell_seconds"]),
+        interrupt_on_timeout=True, allow_errors=False, kernel_name="python3",
+        error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "the cell ran past its time limit",
+                          "traceback": []},
+        resources={"metadata": {"path": str(root / job["cwd"])}},
+    )
+    progress.emit("start", cells=len(code_cells))
+    with client.setup_kernel():
+        kernel_alive = _run_cells(client, nb, code_cells, deadline, job, record, run_file,
+                                  progress)
+        if kernel_alive:
+            _finish(client, nb, job, record, progress)
+    record["seconds"] = time.monotonic() - started
+    _write_json(run_file, record)
+    nbformat.write(nb, root / job["executed"])
+    progress.emit("done")
+    return 0
+
+
+def _run_cells(client: CappedClient, nb: Any, code_cells: list[int], deadline: float,
+               job: dict, record: dict, run_file: Path, progress: Progress) -> bool:
+    """Execute code cells in order until the first failure; return whether the kernel lives."""
+    for position, index in enumerate(code_cells):
+        remaining = deadline - time.monotonic()
+        if remaining <= 1:
+            record["stopped"] = "the notebook ran past its total time limit"
+            _skip(record, code_cells[position:])
+            return True
+        client.timeout = int(min(float(job["cell_seconds"]), remaining))
+        progress.emit("cell", index=index, position=position)
+        began = time.monotonic()
+        entry: dict[str, Any] = {"index": index, "status": "ok", "error": None}
+        try:
+            client.execute_cell(nb.cells[index], index)
+        except CellExecutionError as error:
+            timed_out = error.ename == TIMEOUT_ENAME
+            entry["status"] = "timeout" if timed_out else "error"
+            entry["error"] = (f"ran past its {client.timeout} s limit" if timed_out
+                              else _error_text(error))
+        except DeadKernelError:
+            entry["status"] = "kernel-died"
+            entry["error"] = "the kernel died (out of memory, a crash or os._exit)"
+        entry["seconds"] = round(time.monotonic() - began, 3)
+        record["cells"].append(entry)
+        _write_json(run_file, record)
+        if entry["status"] != "ok":
+            _skip(record, code_cells[position + 1:])
+            return entry["status"] != "kernel-died"
+    return True
+
+
+def _skip(record: dict, indices: list[int]) -> None:
+    record["cells"].extend({"index": i, "status": "skipped", "error": None, "seconds": None}
+                           for i in indices)
+
+
+def _finish(client: CappedClient, nb: Any, job: dict, record: dict, progress: Progress) -> None:
+    """Run the probe's measurement in the student's kernel, in a cell not saved to the notebook."""
+    progress.emit("measure")
+    cell = nbformat.v4.new_code_cell(job["finish_code"])
+    nb.cells.append(cell)
+    client.timeout = int(job["finish_seconds"])
+    try:
+        client.execute_cell(cell, len(nb.cells) - 1, store_history=False)
+        record["probe_finished"] = True
+    except CellExecutionError as error:
+        record["probe_error"] = _error_text(error)
+    except DeadKernelError:
+        record["probe_error"] = "the kernel died while the models were measured"
+    finally:
+        nb.cells.pop()
+
+
+if __name__ == "__main__":
+    sys.exit(run(Path(sys.argv[1]).resolve()))

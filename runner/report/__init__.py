@@ -1,0 +1,1 @@
+"""Reports: the versioned schema and its renderings (JSON, Markdown, HTML, console)."""

@@ -1,0 +1,184 @@
+"""Plots drawn from the grader's own measurements, as inline SVG.
+
+The assignment asks students to compare CNN widths and depths with an MLP;
+these plots show the same comparison from accuracies the grader measured, so
+a student can set them beside their own. Figures are built on a bare
+``matplotlib.figure.Figure`` (no pyplot), so no global backend is chosen or
+changed and nothing leaks between reports; the SVG writer is pinned to
+produce the same bytes for the same report.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from runner.report.model import ModelSummary
+
+CNN_COLOR = "#2b6cb0"
+MLP_COLOR = "#dd6b20"
+OTHER_COLOR = "#718096"
+GROUP_COLORS = ["#2b6cb0", "#2f855a", "#805ad5", "#c53030", "#b7791f", "#2c7a7b"]
+LABEL_CHARS = 20
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One figure: ``svg`` is a bare ``<svg>`` element ready to inline in HTML."""
+
+    key: str
+    title: str
+    caption: str
+    svg: str
+
+
+def _plain(text: str) -> str:
+    """A student-chosen label, shortened and kept out of matplotlib's mathtext parser."""
+    text = " ".join(text.split())
+    if len(text) > LABEL_CHARS:
+        text = text[: LABEL_CHARS - 1] + "…"
+    return text.replace("$", r"\$")
+
+
+def _measured(models: Sequence[ModelSummary]) -> list[ModelSummary]:
+    return [m for m in models if m.accuracy is not None and not m.error]
+
+
+def _cnns(models: Sequence[ModelSummary]) -> list[ModelSummary]:
+    return [m for m in _measured(models) if m.kind == "cnn" and m.conv_channels]
+
+
+def _best_mlp(models: Sequence[ModelSummary]) -> ModelSummary | None:
+    mlps = [m for m in _measured(models) if m.kind == "mlp"]
+    return max(mlps, key=lambda m: m.accuracy or 0.0) if mlps else None
+
+
+def _pct(model: ModelSummary) -> float:
+    return 100.0 * (model.accuracy or 0.0)
+
+
+def _to_svg(draw: Callable[..., None], key: str, *args: object) -> str:
+    """Draw on a fresh figure and serialise it reproducibly, without the XML prolog."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
+    style = {"svg.hashsalt": "nngrade", "svg.fonttype": "none", "font.size": 9,
+             "axes.spines.top": False, "axes.spines.right": False}
+    with rc_context(style):
+        fig = Figure(figsize=(6.4, 3.8), layout="constrained")
+        draw(fig.add_subplot(), *args)
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    text = buffer.getvalue()
+    return _scope_ids(text[text.index("<svg"):].strip(), key)
+
+
+_TAG = re.compile(r"<[^<>]+>")
+_ID_REF = re.compile(r'(\sid="|url\(#|href="#)')
+
+
+def _scope_ids(svg: str, key: str) -> str:
+    """Prefix every id and reference, so several SVGs can share one HTML page.
+
+    Only markup is touched: matplotlib escapes ``<``, ``>`` and quotes in text and
+    attributes, so a student's label can never look like a tag here.
+    """
+    return _TAG.sub(lambda tag: _ID_REF.sub(rf"\g<1>{key}-", tag.group()), svg)
+
+
+def _annotate(ax, x: float, model: ModelSummary, detail: str = "") -> None:
+    text = f"{_plain(model.label)}{detail}\n{model.accuracy:.1%}"
+    ax.annotate(text, (x, _pct(model)), xytext=(0, 7), textcoords="offset points",
+                ha="center", va="bottom", fontsize=8)
+
+
+def _mlp_line(ax, mlp: ModelSummary | None) -> None:
+    if mlp is not None:
+        ax.axhline(_pct(mlp), color=MLP_COLOR, linestyle="--", linewidth=1,
+                   label=f"MLP: {mlp.accuracy:.1%} ({_plain(mlp.label)})")
+
+
+def _pad_y(ax, values: list[float]) -> None:
+    low, high = min(values), max(values)
+    margin = max(1.0, (high - low) * 0.35)
+    ax.set_ylim(low - margin, high + 1.6 * margin)  # headroom for two-line annotations
+    ax.set_ylabel("Accuracy (%)")
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _draw_width(ax, cnns: list[ModelSummary], mlp: ModelSummary | None) -> None:
+    depths = sorted({len(m.conv_channels) for m in cnns})
+    for i, depth in enumerate(depths):
+        group = sorted((m for m in cnns if len(m.conv_channels) == depth),
+                       key=lambda m: (sum(m.conv_channels), m.index))
+        xs = [sum(m.conv_channels) for m in group]
+        ax.plot(xs, [_pct(m) for m in group], marker="o", color=GROUP_COLORS[i % 6],
+                label=f"{depth} conv layer{'s' if depth != 1 else ''}")
+        for x, m in zip(xs, group, strict=True):
+            _annotate(ax, x, m, f" [{'/'.join(map(str, m.conv_channels))}]")
+    _mlp_line(ax, mlp)
+    values = [_pct(m) for m in cnns] + ([_pct(mlp)] if mlp else [])
+    _pad_y(ax, values)
+    xs = [sum(m.conv_channels) for m in cnns]
+    span = max(xs) - min(xs) or max(xs) or 1
+    ax.set_xlim(min(xs) - 0.2 * span, max(xs) + 0.2 * span)
+    ax.set_xlabel("Total conv channels (sum over conv layers)")
+    ax.set_title("Accuracy vs width (CNNs grouped by number of conv layers)")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+
+
+def _draw_depth(ax, cnns: list[ModelSummary], mlp: ModelSummary | None) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    blocks = sorted({m.conv_pool_blocks for m in cnns})
+    best = [max(_pct(m) for m in cnns if m.conv_pool_blocks == b) for b in blocks]
+    ax.plot(blocks, best, color=CNN_COLOR, alpha=0.4, label="best CNN at each depth")
+    ax.scatter([m.conv_pool_blocks for m in cnns], [_pct(m) for m in cnns], color=CNN_COLOR,
+               zorder=3, label="CNN")
+    for m in cnns:
+        _annotate(ax, m.conv_pool_blocks, m)
+    _mlp_line(ax, mlp)
+    _pad_y(ax, [_pct(m) for m in cnns] + ([_pct(mlp)] if mlp else []))
+    ax.set_xlim(blocks[0] - 0.6, blocks[-1] + 0.6)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("Conv–pool blocks")
+    ax.set_title("Accuracy vs depth")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+
+
+def _draw_bars(ax, models: list[ModelSummary]) -> None:
+    colors = {"cnn": CNN_COLOR, "mlp": MLP_COLOR}
+    values = [_pct(m) for m in models]
+    positions = list(range(len(models)))
+    bars = ax.bar(positions, values, color=[colors.get(m.kind, OTHER_COLOR) for m in models])
+    ax.bar_label(bars, labels=[f"{m.accuracy:.1%}" for m in models], padding=2, fontsize=8)
+    ax.set_xticks(positions, [f"{_plain(m.label)}\n({m.kind})" for m in models])
+    # Accuracies of homework models sit close together; a zero baseline would hide the gaps.
+    bottom = max(0.0, (min(values) - 5.0) // 5 * 5)
+    ax.set_ylim(bottom, min(100.0, max(values) + 3.0))
+    ax.set_ylabel("Accuracy (%)" if bottom == 0 else f"Accuracy (%, axis starts at {bottom:g})")
+    ax.grid(axis="y", alpha=0.3)
+    kinds = {m.kind for m in models}
+    ax.set_title("CNNs vs MLP" if {"cnn", "mlp"} <= kinds else "Accuracy by model")
+
+
+def make_plots(models: Sequence[ModelSummary]) -> list[Plot]:
+    """Every plot the measurements support; a plot without at least two points is skipped."""
+    plots: list[Plot] = []
+    cnns, mlp, measured = _cnns(models), _best_mlp(models), _measured(models)
+    if len(cnns) >= 2:
+        plots.append(Plot("width", "Accuracy vs width",
+                          "Each point is a CNN; lines join CNNs with the same number of conv "
+                          "layers. The dashed line is the MLP.",
+                          _to_svg(_draw_width, "width", cnns, mlp)))
+    if len({m.conv_pool_blocks for m in cnns}) >= 2:
+        plots.append(Plot("depth", "Accuracy vs depth",
+                          "Each point is a CNN placed by its number of conv–pool blocks.",
+                          _to_svg(_draw_depth, "depth", cnns, mlp)))
+    if len(measured) >= 2:
+        plots.append(Plot("models", "Accuracy by model",
+                          "Accuracy of every measured model on the evaluation set.",
+                          _to_svg(_draw_bars, "models", measured)))
+    return plots

@@ -1,0 +1,125 @@
+"""Local sandbox backends: bubblewrap isolation, or none at all when explicitly allowed.
+
+Both run the same agent over the same job folder; they differ in what the
+student's process can see and reach. The Docker backend plugs in the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from runner.sandbox.job import READ_ONLY_PARTS, JobDir
+from runner.sandbox.watchdog import Supervised, supervise
+from runner.spec import Limits
+
+GRACE_SECONDS = 30
+SANDBOX_ROOT = PurePosixPath("/job")
+# Only what Python, the frameworks and fonts need from /etc: no shadow files, no keys.
+ETC_ALLOWED = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf",
+               "hosts", "localtime", "fonts", "ssl/certs", "alternatives", "mime.types")
+# Places where data sets are installed system-wide: hidden, since they hold the test labels.
+HIDDEN_DATA_DIRS = ("/usr/share/datasets",)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    job: JobDir
+    limits: Limits
+    gpus: list[str]  # device ids the sandbox may use; empty for none
+    on_poll: Callable[[], None] | None = None
+
+
+class Backend:
+    name = "none"
+    isolated = False
+    network = True
+
+    def job_dir(self, root: Path) -> JobDir:
+        return JobDir.create(root)
+
+    def command(self, request: RunRequest) -> list[str]:
+        return [sys.executable, *request.job.agent_args]
+
+    def environment(self, request: RunRequest) -> dict[str, str]:
+        env = request.job.environment(str(Path(sys.executable).parent))
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(request.gpus)
+        return env
+
+    def run(self, request: RunRequest) -> Supervised:
+        limits = request.limits
+        return supervise(self.command(request), env=self.environment(request),
+                         cwd=str(request.job.work), seconds=limits.total_seconds + GRACE_SECONDS,
+                         memory_mb=limits.memory_mb, processes=limits.processes,
+                         on_poll=request.on_poll)
+
+
+class Bubblewrap(Backend):
+    """Namespaces without root: no network, read-only system, only the job folder writable."""
+
+    name = "bubblewrap"
+    isolated = True
+    network = False
+
+    def job_dir(self, root: Path) -> JobDir:
+        return JobDir.create(root, SANDBOX_ROOT)
+
+    def command(self, request: RunRequest) -> list[str]:
+        job = request.job
+        argv = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all",
+                "--uid", "1000", "--gid", "1000", "--hostname", "sandbox",
+                "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
+                "--tmpfs", "/tmp"]
+        for top in ("/bin", "/sbin", "/lib", "/lib64", "/lib32"):
+            if os.path.islink(top):
+                argv += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                argv += ["--ro-bind", top, top]
+        for name in ETC_ALLOWED:
+            if os.path.exists(f"/etc/{name}"):
+                argv += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+        for prefix in _python_prefixes():
+            argv += ["--ro-bind", prefix, prefix]
+        for hidden in HIDDEN_DATA_DIRS:
+            if os.path.isdir(hidden):
+                argv += ["--tmpfs", hidden]
+        argv += ["--bind", str(job.root), str(job.inside)]
+        for part in READ_ONLY_PARTS:
+            argv += ["--ro-bind", str(job.root / part), str(job.inside / part)]
+        argv += _gpu_devices(request.gpus)
+        argv += ["--clearenv"]
+        for key, value in self.environment(request).items():
+            argv += ["--setenv", key, value]
+        argv += ["--chdir", job.seen(job.work), sys.executable, *job.agent_args]
+        return argv
+
+
+def _python_prefixes() -> list[str]:
+    """The interpreter and its environment, each once, by real path and by the path used."""
+    paths = {sys.prefix, sys.base_prefix, os.path.realpath(sys.prefix),
+             os.path.realpath(sys.base_prefix)}
+    return sorted(p for p in paths if p and p != "/usr")
+
+
+def _gpu_devices(gpus: list[str]) -> list[str]:
+    if not gpus:
+        return []
+    shared = ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset"]
+    devices = [d for d in shared if os.path.exists(d)]
+    devices += [f"/dev/nvidia{gpu}" for gpu in gpus if os.path.exists(f"/dev/nvidia{gpu}")]
+    return [arg for device in devices for arg in ("--dev-bind", device, device)]
+
+
+@functools.cache
+def bubblewrap_works() -> bool:
+    """bwrap is installed and this kernel lets it create the namespaces it needs."""
+    if shutil.which("bwrap") is None:
+        return False
+    probe = ["bwrap", "--unshare-all", "--uid", "1000", "--ro-bind", "/", "/", "true"]
+    return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0

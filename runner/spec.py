@@ -1,0 +1,117 @@
+"""The assignment spec (`assignments/<id>/assignment.yaml`) as pydantic models.
+
+Every setting is declared once here with its default and what it does; the
+loader in :mod:`runner.assignments` turns validation errors into messages that
+name the file, the field and the line.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Framework(StrEnum):
+    pytorch = "pytorch"
+    keras = "keras"
+
+
+class GpuPolicy(StrEnum):
+    never = "never"  # the sandbox sees no GPU even if the host has one
+    optional = "optional"  # a GPU is given when the host has one free
+    required = "required"  # grading refuses on a host without a GPU
+
+
+class Limits(_Spec):
+    """Resource limits for one submission; the sandbox enforces them."""
+
+    total_seconds: int = Field(1800, gt=0, description="Wall clock for the whole notebook; "
+                               "the sandbox is killed when it runs out.")
+    cell_seconds: int = Field(900, gt=0, description="Per cell; at most total_seconds.")
+    memory_mb: int = Field(8192, ge=256, description="Resident memory of the whole sandbox.")
+    output_kb: int = Field(1024, ge=16, description="Captured cell output kept in the "
+                           "executed notebook; the rest is dropped with a note.")
+    processes: int = Field(512, ge=16, description="Processes and threads in the sandbox.")
+
+    @model_validator(mode="after")
+    def _cell_within_total(self) -> Limits:
+        if self.cell_seconds > self.total_seconds:
+            raise ValueError(f"cell_seconds ({self.cell_seconds}) exceeds total_seconds "
+                             f"({self.total_seconds})")
+        return self
+
+
+class CollectModels(_Spec):
+    """Measure every trained model on a dataset's images."""
+
+    dataset: str = Field(description="Name in the dataset registry, e.g. fashion_mnist.")
+    calibration_size: int = Field(2000, ge=100, le=10000, description="Public held-out images "
+                                  "used to find each model's input scaling and layout.")
+
+
+class Arguments(_Spec):
+    """Points a function is evaluated at: uniform in [low, high], fresh each grading run."""
+
+    low: float
+    high: float
+    count: int = Field(64, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Arguments:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        return self
+
+
+class CollectFunction(_Spec):
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Notebook function name.")
+    arguments: Arguments
+
+
+class Collect(_Spec):
+    """What the in-sandbox probe gathers after the student's cells."""
+
+    models: CollectModels | None = None
+    functions: list[CollectFunction] = Field(default_factory=list)
+
+
+class CheckSpec(_Spec):
+    """One scored check; ``params`` are validated by the check kind's own model."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    kind: str
+    points: float = Field(gt=0)
+    public: bool = Field(True, description="Shown and scored in `nngrade check` (student mode).")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class AssignmentSpec(_Spec):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    course: str = Field(description="Where the task comes from: course and lesson.")
+    task: str = Field("README.md", description="Task text students read, next to the spec.")
+    frameworks: list[Framework] = Field(min_length=1)
+    gpu: GpuPolicy = GpuPolicy.optional
+    limits: Limits = Limits()
+    collect: Collect = Collect()
+    checks: list[CheckSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_check_ids(self) -> AssignmentSpec:
+        seen: set[str] = set()
+        for check in self.checks:
+            if check.id in seen:
+                raise ValueError(f"check id {check.id!r} is used twice")
+            seen.add(check.id)
+        return self
+
+    @property
+    def max_score(self) -> float:
+        return sum(check.points for check in self.checks)

@@ -1,0 +1,69 @@
+"""Prove the graders: reference solutions earn full marks, fixtures their expected result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from runner.assignments import Assignment
+from runner.paths import ProjectPaths
+from runner.report.model import Mode, Report
+
+
+@dataclass(frozen=True)
+class Case:
+    assignment: str
+    notebook: Path
+    kind: str  # "reference" or "fixture"
+    expect_passed: tuple[str, ...] = ()
+    expect_failed: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.notebook.parent.name}/{self.notebook.name}"
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    case: Case
+    report: Report | None
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def cases(assignment_id: str, paths: ProjectPaths) -> list[Case]:
+    found = [Case(assignment_id, nb, "reference")
+             for nb in sorted((paths.reference_solutions / assignment_id).glob("*.ipynb"))]
+    for notebook in sorted((paths.fixtures / assignment_id).glob("*.ipynb")):
+        expect = nbformat.read(notebook, as_version=4).metadata.get("nngrade", {}).get("expect", {})
+        found.append(Case(assignment_id, notebook, "fixture",
+                          tuple(expect.get("passed", ())), tuple(expect.get("failed", ()))))
+    return found
+
+
+def judge(case: Case, report: Report) -> list[str]:
+    """What is wrong with ``report`` for ``case``; empty when it is as expected."""
+    outcome = {check.id: check.passed for check in report.checks}
+    if case.kind == "reference":
+        missed = [c for c in report.checks if not c.passed]
+        return [f"{c.id}: {c.points}/{c.max_points}: {c.message}" for c in missed]
+    problems = [f"{check}: expected to pass, failed" for check in case.expect_passed
+                if not outcome.get(check, False)]
+    problems += [f"{check}: expected to fail, passed" for check in case.expect_failed
+                 if outcome.get(check, True)]
+    unknown = set(case.expect_passed + case.expect_failed) - set(outcome)
+    problems += [f"{check}: no such check in the report" for check in sorted(unknown)]
+    return problems
+
+
+def run_case(case: Case, assignment: Assignment, out_root: Path,
+             grade_one: Callable[..., Report]) -> CaseResult:
+    out = out_root / case.assignment / case.kind / case.notebook.stem
+    report = grade_one(assignment, case.notebook, out, mode=Mode.grade)
+    return CaseResult(case, report, judge(case, report))

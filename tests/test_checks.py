@@ -1,0 +1,165 @@
+"""The fashion_mnist_cnn and autograd checks, on measured data as the probe writes it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from graders.architecture import summarise
+from graders.autograd_derivative import df, f
+from graders.context import CellReport, FunctionResult, GradingContext, ScoredModel
+from runner import assignments
+from runner.measurements import Layer, MeasuredModel
+from runner.report.model import Mode
+from runner.scoring import score
+
+FASHION = assignments.load("fashion_mnist_cnn")
+AUTOGRAD = assignments.load("autograd_derivative")
+
+
+def cnn(index, channels, kernels, accuracy, *, pools=True, name="model"):
+    layers = []
+    for c, k in zip(channels, kernels, strict=True):
+        layers += [Layer(kind="conv", type="Conv2d", channels=c, kernel_size=[k, k]),
+                   Layer(kind="activation", type="ReLU")]
+        if pools:
+            layers.append(Layer(kind="pool", type="MaxPool2d", kernel_size=[2, 2]))
+    layers += [Layer(kind="flatten", type="Flatten"), Layer(kind="dense", type="Linear",
+                                                            channels=10)]
+    return _scored(index, layers, accuracy, name)
+
+
+def mlp(index, accuracy):
+    layers = [Layer(kind="flatten", type="Flatten"),
+              Layer(kind="dense", type="Dense", channels=128),
+              Layer(kind="dense", type="Dense", channels=10)]
+    return _scored(index, layers, accuracy, "mlp")
+
+
+def _scored(index, layers, accuracy, name):
+    measured = MeasuredModel(index=index, framework="pytorch", class_name="Net", names=[name],
+                             params=1000, layers=layers)
+    return ScoredModel(measured, summarise(layers), accuracy)
+
+
+def run_checks(assignment, **context):
+    cells = context.pop("cells", [CellReport(0, "ok"), CellReport(1, "ok")])
+    ctx = GradingContext(mode="grade", cells=cells, **context)
+    return {c.id: c for c in score(assignment, ctx, Mode.grade)}
+
+
+COMPLETE = [cnn(0, [16, 32], [5, 3], 0.885), cnn(1, [32, 64], [5, 3], 0.897),
+            cnn(2, [16, 32, 64], [5, 3, 3], 0.893), mlp(3, 0.861)]
+
+
+def test_a_complete_notebook_earns_full_marks():
+    checks = run_checks(FASHION, models=COMPLETE)
+    assert all(c.passed for c in checks.values()), {k: c.message for k, c in checks.items()}
+    assert sum(c.points for c in checks.values()) == 10
+    assert "#1 model reaches 0.8970" in checks["cnn_accuracy"].message
+
+
+def test_accuracy_gets_linear_partial_credit_between_floor_and_target():
+    checks = run_checks(FASHION, models=[cnn(0, [16, 32], [5, 3], 0.845)])
+    accuracy = checks["cnn_accuracy"]
+    assert not accuracy.passed
+    assert accuracy.points == pytest.approx(3 * (0.845 - 0.80) / (0.89 - 0.80), abs=0.01)
+    assert "partial credit" in accuracy.message
+
+
+def test_mlp_only_loses_every_cnn_check():
+    checks = run_checks(FASHION, models=[mlp(0, 0.87)])
+    assert checks["mlp_baseline"].passed and checks["executes"].passed
+    for failed in ("alexnet_cnn", "cnn_accuracy", "width_comparison", "depth_comparison"):
+        assert not checks[failed].passed and checks[failed].points == 0
+    assert "no convolutional network" in checks["alexnet_cnn"].message
+
+
+def test_kernels_that_do_not_shrink_are_explained():
+    checks = run_checks(FASHION, models=[cnn(0, [32, 64], [5, 5], 0.9), mlp(1, 0.86)])
+    assert not checks["alexnet_cnn"].passed
+    assert "kernel sizes 5, 5: the task asks for kernels that shrink with depth" in \
+        checks["alexnet_cnn"].message
+    # Accuracy only counts for AlexNet-style networks.
+    assert checks["cnn_accuracy"].points == 0
+
+
+def test_growing_kernels_and_missing_pooling_are_explained():
+    growing = run_checks(FASHION, models=[cnn(0, [16, 32], [3, 5], 0.9)])
+    assert "grow somewhere" in growing["alexnet_cnn"].message
+    no_pool = run_checks(FASHION, models=[cnn(0, [16, 32], [5, 3], 0.9, pools=False)])
+    assert "0 conv-pool block(s)" in no_pool["alexnet_cnn"].message
+
+
+def test_width_needs_equal_depth_and_different_channels():
+    same_width = [cnn(0, [16, 32], [5, 3], 0.88), cnn(1, [16, 32], [5, 3], 0.885),
+                  cnn(2, [16, 32, 64], [5, 3, 3], 0.89)]
+    checks = run_checks(FASHION, models=same_width)
+    assert not checks["width_comparison"].passed
+    assert "16/32" in checks["width_comparison"].message
+    assert checks["depth_comparison"].passed
+
+
+def test_depth_needs_different_block_counts():
+    checks = run_checks(FASHION, models=[cnn(0, [16, 32], [5, 3], 0.88),
+                                         cnn(1, [32, 64], [5, 3], 0.89)])
+    assert checks["width_comparison"].passed
+    assert not checks["depth_comparison"].passed
+    assert "every measured CNN has 2 conv-pool block(s)" in checks["depth_comparison"].message
+
+
+def test_unmeasurable_models_do_not_count_and_say_why():
+    broken = cnn(0, [16, 32], [5, 3], None)
+    broken = ScoredModel(broken.measured.model_copy(update={"error": "output has shape [N, 2]"}),
+                         broken.architecture, None)
+    checks = run_checks(FASHION, models=[broken])
+    assert "output has shape [N, 2]" in checks["cnn_accuracy"].message
+
+
+def test_a_failing_cell_costs_the_execution_point_with_its_error():
+    cells = [CellReport(0, "ok"), CellReport(2, "error", "NameError: name 'modle' is not defined"),
+             CellReport(3, "skipped")]
+    checks = run_checks(FASHION, models=COMPLETE, cells=cells)
+    assert not checks["executes"].passed
+    assert checks["executes"].message.startswith("cell 3 raised an error: NameError")
+
+
+def test_no_models_at_all_tells_the_student_what_counts_as_trained():
+    checks = run_checks(FASHION, models=[])
+    assert "no trained model was found" in checks["cnn_accuracy"].message
+
+
+def _functions(grad_values, autograd_calls=2):
+    x = np.linspace(-3, 3, 64)
+    return {"f": FunctionResult("f", x, f(x)),
+            "grad_f": FunctionResult("grad_f", x, grad_values(x), autograd_calls)}
+
+
+def test_autograd_full_marks_and_a_hand_written_gradient():
+    checks = run_checks(AUTOGRAD, functions=_functions(df))
+    assert all(c.passed for c in checks.values())
+    manual = run_checks(AUTOGRAD, functions=_functions(df, autograd_calls=0))
+    assert manual["gradient_values"].passed and not manual["uses_autograd"].passed
+    assert "ran no backward pass" in manual["uses_autograd"].message
+
+
+def test_autograd_wrong_derivative_shows_a_counterexample():
+    checks = run_checks(AUTOGRAD, functions=_functions(lambda x: df(x) * 1.01))
+    message = checks["gradient_values"].message
+    assert not checks["gradient_values"].passed
+    assert "wrong at 64 of 64 test points" in message and "expected" in message
+
+
+def test_autograd_wrong_shape_and_missing_function():
+    x = np.linspace(-3, 3, 64)
+    functions = {"f": FunctionResult("f", x, f(x).sum(keepdims=True)),
+                 "grad_f": FunctionResult("grad_f", x, None, error="NameError: grad_f")}
+    checks = run_checks(AUTOGRAD, functions=functions)
+    assert "returned shape [1]" in checks["function_values"].message
+    assert "NameError: grad_f" in checks["gradient_values"].message
+
+
+def test_analytic_derivative_matches_finite_differences():
+    x = np.linspace(-3, 3, 101)
+    h = 1e-6
+    assert np.allclose(df(x), (f(x + h) - f(x - h)) / (2 * h), rtol=1e-5, atol=1e-6)
