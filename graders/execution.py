@@ -18,6 +18,7 @@ def executes(_params: object, ctx: GradingContext) -> Verdict:
             "error": "raised an error",
             "timeout": "ran past its time limit",
             "kernel-died": "killed the kernel",
+            "killed": "was stopped",
             "skipped": "was not run",
         }.get(first.status, first.status)
         detail = f": {first.error}" if first.error else ""

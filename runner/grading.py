@@ -14,7 +14,7 @@ import nbformat
 
 from runner import __version__
 from runner.assignments import Assignment
-from runner.ingest import build_context, read_measurements, read_run
+from runner.ingest import build_context, close_run, read_measurements, read_run
 from runner.notebook import neutralise, read_submission
 from runner.provision import provision
 from runner.report.model import (
@@ -64,9 +64,10 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         follower = _ProgressFollower(job.out / "progress.jsonl", on_progress)
         result = backend.run(RunRequest(job, spec.limits, gpus or [], follower.poll))
         notes: list[str] = []
-        run = read_run(job.out, notes)
-        measurements = read_measurements(job.out, notes)
         stopped = _stopped(result, spec.limits)
+        code_cells = [i for i, c in enumerate(submission.notebook.cells) if c.cell_type == "code"]
+        run = close_run(read_run(job.out, notes), code_cells, stopped)
+        measurements = read_measurements(job.out, notes)
         ctx = build_context(mode.value, job.out, run, measurements, truth, stopped)
         checks = score(assignment, ctx, mode)
         _keep_executed_notebook(job.out / "executed.ipynb", out_dir / "executed.ipynb", notes)

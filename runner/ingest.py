@@ -12,6 +12,7 @@ from graders.context import CellReport, FunctionResult, GradingContext, ScoredMo
 from runner.measurements import (
     MEASUREMENTS_FILE,
     RUN_FILE,
+    CellRecord,
     MeasuredModel,
     Measurements,
     RunRecord,
@@ -23,6 +24,23 @@ from runner.provision import Truth
 
 def read_run(out: Path, notes: list[str]) -> RunRecord | None:
     return _read(out / RUN_FILE, RunRecord, notes)
+
+
+def close_run(run: RunRecord | None, code_cells: list[int], stopped: str | None
+              ) -> RunRecord | None:
+    """Account for every code cell after the sandbox was killed mid-run."""
+    if stopped is None:
+        return run
+    run = run or RunRecord()
+    done = {cell.index for cell in run.cells}
+    cells = list(run.cells)
+    for index in code_cells:
+        if index in done:
+            continue
+        killed = index == run.running
+        cells.append(CellRecord(index=index, status="killed" if killed else "skipped",
+                                error=stopped if killed else None))
+    return run.model_copy(update={"cells": cells, "running": None, "stopped": stopped})
 
 
 def read_measurements(out: Path, notes: list[str]) -> Measurements | None:
@@ -56,7 +74,8 @@ def _accuracy(out: Path, model: MeasuredModel, truth: Truth) -> tuple[float | No
 def _function(out: Path, name: str, measured, truth: Truth) -> FunctionResult:
     arguments = truth.arguments[name]
     if measured is None:
-        return FunctionResult(name, arguments, None, error="it was not evaluated")
+        return FunctionResult(name, arguments, None,
+                              error="nothing was measured after the last cell")
     values = None
     error = measured.error
     if measured.values is not None and error is None:

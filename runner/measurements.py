@@ -131,7 +131,7 @@ def load_array(root: Path, relative: str, *, max_items: int) -> np.ndarray:
 
 class CellRecord(_Strict):
     index: int = Field(ge=0)
-    status: str = Field(pattern=r"^(ok|error|timeout|kernel-died|skipped)$")
+    status: str = Field(pattern=r"^(ok|error|timeout|kernel-died|killed|skipped)$")
     seconds: float | None = None
     error: str | None = Field(default=None, max_length=2000)
 
@@ -140,6 +140,7 @@ class RunRecord(_Strict):
     """Root of run.json: what happened to each code cell, written after every cell."""
 
     cells: list[CellRecord] = Field(default_factory=list, max_length=10_000)
+    running: int | None = Field(default=None, ge=0, description="Cell executing right now.")
     stopped: str | None = Field(default=None, max_length=500)
     probe_finished: bool = False
     probe_error: str | None = Field(default=None, max_length=2000)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.notebooks import write_notebook
+
 NNGRADE = [sys.executable, "-m", "runner"]
 
 
@@ -65,7 +67,7 @@ def test_unknown_assignment_suggests_close_ids(tmp_path, out):
 
 
 def test_grade_refuses_to_run_unsandboxed_unless_told(tmp_path, out):
-    notebook = Path(__file__).parent / "fixtures" / "notebooks" / "autograd_derivative" / "good.ipynb"
+    notebook = write_notebook(tmp_path / "hw.ipynb", "x = 1")
     result = nngrade("grade", "autograd_derivative", str(notebook), "--out", str(out),
                      "--backend", "none")
     assert result.returncode == 2

@@ -69,9 +69,10 @@ def run(job_path: Path) -> int:
     started = time.monotonic()
     deadline = started + float(job["execution_seconds"])
     nb = nbformat.read(root / job["notebook"], as_version=4)
-    record: dict[str, Any] = {"cells": [], "stopped": None, "probe_finished": False,
-                              "probe_error": None, "seconds": 0.0}
+    record: dict[str, Any] = {"cells": [], "running": None, "stopped": None,
+                              "probe_finished": False, "probe_error": None, "seconds": 0.0}
     run_file = root / job["run"]
+    _write_json(run_file, record)
     progress = Progress(root / job["progress"])
     code_cells = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     client = CappedClient(
@@ -105,6 +106,8 @@ def _run_cells(client: CappedClient, nb: Any, code_cells: list[int], deadline: f
             return True
         client.timeout = int(min(float(job["cell_seconds"]), remaining))
         progress.emit("cell", index=index, position=position)
+        record["running"] = index
+        _write_json(run_file, record)
         began = time.monotonic()
         entry: dict[str, Any] = {"index": index, "status": "ok", "error": None}
         try:
@@ -119,6 +122,7 @@ def _run_cells(client: CappedClient, nb: Any, code_cells: list[int], deadline: f
             entry["error"] = "the kernel died (out of memory, a crash or os._exit)"
         entry["seconds"] = round(time.monotonic() - began, 3)
         record["cells"].append(entry)
+        record["running"] = None
         _write_json(run_file, record)
         if entry["status"] != "ok":
             _skip(record, code_cells[position + 1:])

@@ -4,7 +4,7 @@ Layout (``root`` on the host, ``inside`` in the sandbox)::
 
     job.json, probe.json      what to run and what to measure
     lib/nngrade_probe/        the in-sandbox package (agent and probe), read-only
-    ipython/                  IPython startup that installs the probe, read-only
+    ipython/                  IPython profile whose startup installs the probe
     data/                     public data and hidden *inputs*, read-only
     home/                     $HOME, with the dataset caches student loaders read
     work/                     the submission, and the notebook's working directory
@@ -22,7 +22,7 @@ from typing import Any
 from runner.paths import ProjectPaths
 
 PROBE_PACKAGE = "nngrade_probe"
-READ_ONLY_PARTS = ("lib", "ipython", "data", "job.json", "probe.json")
+READ_ONLY_PARTS = ("lib", "data", "job.json", "probe.json")
 FINISH_CODE = f"import {PROBE_PACKAGE} as _nngrade_probe; _nngrade_probe.finish()"
 STARTUP = """\
 import {package} as _nngrade_probe

@@ -1,0 +1,69 @@
+"""Build small real notebooks for end-to-end tests (fixture files hold the realistic ones)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+
+def write_notebook(path: Path, *cells: str, markdown: str = "# Домашнее задание") -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell(markdown)]
+    notebook.cells += [nbformat.v4.new_code_cell(source) for source in cells]
+    nbformat.write(notebook, path)
+    return path
+
+
+AUTOGRAD_GOOD = (
+    "!pip install torch\nimport torch",
+    """\
+def f(x):
+    return torch.sin(x ** 2) * torch.exp(-x / 3) + torch.log(1 + x ** 2)
+
+
+def grad_f(x):
+    x = x.detach().clone().requires_grad_(True)
+    f(x).sum().backward()
+    return x.grad
+""",
+    "print(grad_f(torch.tensor([0.5, 1.0], dtype=torch.float64)))",
+)
+
+# A short PyTorch homework: torchvision loader, functional pooling, one CNN and one MLP.
+TORCH_SMALL = (
+    """\
+import torch, torch.nn as nn, torch.nn.functional as F
+from torch.utils.data import DataLoader, Subset
+import torchvision, torchvision.transforms as T
+torch.manual_seed(0)
+tf = T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.5,))])
+train = torchvision.datasets.FashionMNIST('data', train=True, download=True, transform=tf)
+loader = DataLoader(Subset(train, range(6000)), batch_size=64, shuffle=True)
+""",
+    """\
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 8, 5, padding=2)
+        self.c2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.fc = nn.Linear(16 * 7 * 7, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.c1(x)), 2)
+        x = F.max_pool2d(F.relu(self.c2(x)), 2)
+        return self.fc(x.flatten(1))
+
+
+def fit(model):
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    for x, y in loader:
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+
+for model in [Net(), nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))]:
+    fit(model)
+""",
+)
