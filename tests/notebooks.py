@@ -67,3 +67,32 @@ for model in [Net(), nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), 
     fit(model)
 """,
 )
+
+# A short Keras homework in Colab style: load_data(), standardised NHWC inputs, a reused name.
+KERAS_SMALL = (
+    "from google.colab import drive\ndrive.mount('/content/drive')\n%pip install tensorflow",
+    """\
+import numpy as np
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
+mean, std = x_train.mean(), x_train.std()
+x_train = ((x_train - mean) / std)[..., None][:5000]
+y_train = y_train[:5000]
+print(x_train.shape, x_test.shape)
+""",
+    """\
+keras.utils.set_random_seed(0)
+for filters in (8, 16):
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(filters, 5, activation='relu', padding='same'),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(2 * filters, 3, activation='relu', padding='same'),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10, activation='softmax'),
+    ])
+    model.compile('adam', 'sparse_categorical_crossentropy', metrics=['accuracy'])
+    model.fit(x_train, y_train, epochs=1, batch_size=64, verbose=0)
+""",
+)

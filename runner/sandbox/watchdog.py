@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import psutil
 
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.1  # memory is sampled: a fast allocation can overshoot by one interval
 OUTPUT_TAIL_BYTES = 64 * 1024
 
 

@@ -1,0 +1,88 @@
+"""Grading overhead: `nngrade grade` against executing the same notebook with plain nbclient.
+
+Plain execution gets the same offline data (a HOME holding the public split's keras cache
+and a `data/` folder with torchvision's raw files), so both sides do the same training;
+the difference is what nngrade adds: sandbox start, data provisioning, model tracking,
+measuring every model on 10,000 hidden images, scoring and reports.
+
+    .venv/bin/python benchmarks/grading_overhead.py [NOTEBOOK ASSIGNMENT]...
+
+Without arguments it measures the autograd reference solution and the small PyTorch and
+Keras notebooks of the test suite. One run each; prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from runner import assignments  # noqa: E402
+from runner.datasets import keras_dir, public_cache, torchvision_raw_dir  # noqa: E402
+from runner.grading import grade  # noqa: E402
+from runner.report.model import Mode  # noqa: E402
+from runner.sandbox.select import choose_backend  # noqa: E402
+from tests.notebooks import KERAS_SMALL, TORCH_SMALL, write_notebook  # noqa: E402
+
+
+def plain_seconds(notebook: Path) -> float:
+    """nbclient alone, in a scratch folder with the public data where loaders look."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        public = public_cache("fashion_mnist")
+        shutil.copytree(keras_dir(public), keras_dir(work / "home"))
+        shutil.copytree(torchvision_raw_dir(public), torchvision_raw_dir(work / "data"))
+        nb = nbformat.read(notebook, as_version=4)
+        for cell in nb.cells:  # the same neutralisation nngrade does, so both run the same code
+            if cell.cell_type == "code":
+                cell.source = "\n".join(
+                    "pass" if line.lstrip().startswith(("!", "%pip", "from google", "drive."))
+                    else line for line in cell.source.splitlines())
+        old_home = os.environ.get("HOME")
+        os.environ["HOME"] = str(work / "home")
+        try:
+            started = time.perf_counter()
+            NotebookClient(nb, timeout=3600, resources={"metadata": {"path": str(work)}}).execute()
+            return time.perf_counter() - started
+        finally:
+            os.environ["HOME"] = old_home or ""
+
+
+def graded_seconds(notebook: Path, assignment_id: str) -> tuple[float, str]:
+    backend = choose_backend("auto", allow_unsandboxed=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        report = grade(assignments.load(assignment_id), notebook, Path(tmp) / "out",
+                       mode=Mode.grade, backend=backend)
+        return time.perf_counter() - started, f"{report.score:g}/{report.max_score:g}"
+
+
+def main(argv: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = list(zip(map(Path, argv[::2]), argv[1::2], strict=True)) or [
+            (ROOT / "reference_solutions/autograd_derivative/solution.ipynb",
+             "autograd_derivative"),
+            (write_notebook(Path(tmp) / "torch_small.ipynb", *TORCH_SMALL), "fashion_mnist_cnn"),
+            (write_notebook(Path(tmp) / "keras_small.ipynb", *KERAS_SMALL), "fashion_mnist_cnn"),
+        ]
+        public_cache("fashion_mnist")  # built once, outside the timings
+        print("| notebook | plain nbclient (s) | nngrade grade (s) | ratio | score |")
+        print("|---|---|---|---|---|")
+        for notebook, assignment_id in cases:
+            plain = plain_seconds(notebook)
+            graded, score = graded_seconds(notebook, assignment_id)
+            print(f"| {notebook.name} | {plain:.1f} | {graded:.1f} | {graded / plain:.2f} "
+                  f"| {score} |", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

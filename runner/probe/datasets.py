@@ -1,0 +1,102 @@
+"""Serve dataset "downloads" from local files: the sandbox has no network.
+
+torchvision's MNIST-family ``download()`` is replaced by a copy of the raw idx
+files from the folder named in ``config["torchvision_raw"]``; Keras's
+``fashion_mnist.load_data()`` is pointed at the same files.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .state import STATE
+
+_CACHE: Path | None = None
+
+
+def _raw_dirs() -> dict[str, Path]:
+    raw = STATE.config.get("torchvision_raw") or {}
+    return {str(name): Path(path) for name, path in raw.items()}
+
+
+def _copy_raw(source: Path, dest: Path) -> None:
+    """Copy every file of ``source`` into ``dest``, unpacking ``.gz`` ones."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for item in sorted(source.iterdir()):
+        if not item.is_file():
+            continue
+        if item.suffix == ".gz":
+            target = dest / item.stem
+            if not target.exists():
+                with gzip.open(item, "rb") as src, open(f"{target}.part", "wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+                os.replace(f"{target}.part", target)
+        elif not (dest / item.name).exists():
+            shutil.copyfile(item, f"{dest / item.name}.part")
+            os.replace(f"{dest / item.name}.part", dest / item.name)
+
+
+def _offline_download(name: str, source: Path) -> Any:
+    def download(self: Any) -> None:
+        """Offline replacement for torchvision's download (nngrade sandbox)."""
+        if self._check_exists():
+            return
+        if not source.is_dir():
+            raise RuntimeError(f"{name}: no offline copy of the dataset at {source}")
+        _copy_raw(source, Path(self.raw_folder))
+        if not self._check_exists():
+            raise RuntimeError(f"{name}: the offline copy at {source} lacks some raw files")
+
+    return download
+
+
+def install_torchvision(datasets: ModuleType) -> None:
+    """Post-import callback for ``torchvision.datasets``."""
+    for name, source in _raw_dirs().items():
+        cls = getattr(datasets, name, None)
+        if not isinstance(cls, type) or not hasattr(cls, "raw_folder"):
+            STATE.note(f"torchvision dataset {name!r} not patched (not an MNIST-style class)")
+            continue
+        if getattr(cls.__dict__.get("download"), "_nngrade_probe", False):
+            continue
+        download = _offline_download(name, source)
+        download._nngrade_probe = True  # type: ignore[attr-defined]
+        cls.download = download
+
+
+def _gz_copy(source: Path, fname: str) -> str:
+    """Path of ``fname`` (a .gz name) built from the raw file of the same stem."""
+    if (source / fname).is_file():
+        return str(source / fname)
+    global _CACHE
+    if _CACHE is None:
+        _CACHE = Path(tempfile.mkdtemp(prefix="nngrade_keras_datasets_"))
+    target = _CACHE / fname
+    if not target.exists():
+        raw = source / Path(fname).stem
+        with open(raw, "rb") as src, gzip.open(f"{target}.part", "wb", compresslevel=1) as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+        os.replace(f"{target}.part", target)
+    return str(target)
+
+
+def install_keras_fashion_mnist(module: ModuleType) -> None:
+    """Post-import callback for ``keras.src.datasets.fashion_mnist``: read local files."""
+    source = _raw_dirs().get("FashionMNIST")
+    original = getattr(module, "get_file", None)
+    if source is None or original is None or getattr(original, "_nngrade_probe", False):
+        return
+
+    def get_file(fname: str | None = None, origin: str | None = None, **kwargs: Any) -> str:
+        if fname and source.is_dir():
+            return _gz_copy(source, fname)
+        return original(fname, origin, **kwargs)
+
+    get_file._nngrade_probe = True  # type: ignore[attr-defined]
+    module.get_file = get_file

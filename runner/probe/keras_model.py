@@ -1,0 +1,69 @@
+"""Measure a Keras model: call it on batches with ``training=False``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .keras_layers import static_layers, traced_layers
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """A backend tensor (TensorFlow, torch or JAX) as a numpy array."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu()
+    if hasattr(value, "numpy"):
+        return np.asarray(value.numpy())
+    return np.asarray(value)
+
+
+class KerasModel:
+    """Adapter the measurer drives."""
+
+    framework = "keras"
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def class_name(self) -> str:
+        """Class of the model (Sequential, Functional or the student's subclass)."""
+        return type(self.model).__name__
+
+    def param_count(self) -> int:
+        """Trainable and non-trainable weights, as ``model.count_params()`` reports."""
+        return int(self.model.count_params())
+
+    def declared_shape(self) -> tuple[int, ...] | None:
+        """Per-sample input shape the model was built with, when fully known."""
+        for getter in (lambda m: m.inputs[0].shape, lambda m: m.input_shape):
+            try:
+                shape = tuple(getter(self.model))[1:]
+            except Exception:
+                continue
+            if shape and all(isinstance(d, int) for d in shape):
+                return tuple(int(d) for d in shape)
+        return None
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Outputs for a float32 batch already in the model's layout."""
+        out = self.model(x, training=False)
+        if isinstance(out, (list, tuple)) and out:
+            out = out[0]
+        if isinstance(out, dict):
+            raise TypeError("model returned a dict of outputs")
+        return to_numpy(out).astype(np.float32, copy=False)
+
+    def layers(self, sample: np.ndarray | None) -> list[dict[str, Any]]:
+        """Execution-order layers from one traced call, else the nested layer lists."""
+        if sample is not None:
+            try:
+                traced = traced_layers(self.model, sample)
+            except Exception:
+                traced = []
+            if traced:
+                return traced
+        return static_layers(self.model)
+
+    def close(self) -> None:
+        """Nothing to restore: Keras takes ``training`` per call."""

@@ -1,0 +1,132 @@
+"""Measure every trained model after the notebook's last cell.
+
+Per model: layers, input format, calibration accuracy and predicted classes
+for the hidden evaluation images. One model failing never stops the others:
+its exception becomes the ``error`` of its record.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .feeding import Format, apply, choose, classes
+from .output import save_npy
+from .state import STATE, Trained
+
+MAX_MODELS = 64
+_ERROR_CHARS = 2000
+
+
+def user_namespace() -> dict[str, Any]:
+    """The notebook's variables: IPython's user namespace, else ``__main__``."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        return shell.user_ns
+    main = sys.modules.get("__main__")
+    return vars(main) if main is not None else {}
+
+
+def names_of(obj: Any, namespace: dict[str, Any]) -> list[str]:
+    """Public variables bound to ``obj`` (IPython's ``_``, ``_3`` history excluded)."""
+    return [str(k)[:200] for k, v in list(namespace.items())
+            if v is obj and not str(k).startswith("_")][:20]
+
+
+def trained_models() -> list[Trained]:
+    """Every trained model of either framework, in the order training began."""
+    found = list(STATE.keras_models)
+    tracker = STATE.torch_tracker
+    if tracker is not None:
+        found += [Trained("pytorch", module, order, stats)
+                  for order, module, stats in tracker.trained()]
+    return sorted(found, key=lambda t: t.order)
+
+
+def _adapter(trained: Trained) -> Any:
+    if trained.framework == "pytorch":
+        from .torch_model import TorchModel
+
+        return TorchModel(sys.modules["torch"], trained.model)
+    from .keras_model import KerasModel
+
+    return KerasModel(trained.model)
+
+
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]
+
+
+def _load(path: str | None) -> np.ndarray | None:
+    return None if not path else np.load(path, allow_pickle=False)
+
+
+def measure_one(index: int, trained: Trained, data: dict[str, Any], namespace: dict[str, Any],
+                out_dir: Path) -> dict[str, Any]:
+    """A ``MeasuredModel`` record for one trained model."""
+    record: dict[str, Any] = {
+        "index": index, "framework": trained.framework,
+        "class_name": type(trained.model).__name__[:200],
+        "names": names_of(trained.model, namespace), "params": 0, "layers": [],
+        "input": None, "calibration_accuracy": None, "predictions": None, "error": None}
+    adapter = None
+    try:
+        if trained.dataset is not None and not (trained.stats and trained.stats.has_moments()):
+            from .track_keras import dataset_stats
+
+            trained.stats = dataset_stats(trained.dataset) or trained.stats
+        adapter = _adapter(trained)
+        record["params"] = adapter.param_count()
+        fmt: Format | None = None
+        failure: Exception | None = None
+        try:
+            fmt = choose(adapter.predict, data["calib_x"], data["calib_y"], data["num_classes"],
+                         trained.stats, adapter.declared_shape())
+        except Exception as exc:
+            failure = exc
+        sample = None if fmt is None else apply(data["calib_x"][:2], fmt.shape, fmt.scale,
+                                                fmt.shift)
+        try:
+            record["layers"] = adapter.layers(sample)
+        except Exception as exc:
+            STATE.note(f"model {index}: layers not described: {_error(exc)}"[:500])
+        if fmt is None:
+            raise failure or ValueError("no input format")
+        record["input"] = fmt.as_json()
+        record["calibration_accuracy"] = fmt.accuracy
+        predicted = classes(adapter.predict, data["eval_x"], fmt, data["num_classes"])
+        relative = f"predictions/model_{index}.npy"
+        save_npy(out_dir / relative, predicted)
+        record["predictions"] = relative
+    except Exception as exc:
+        record["error"] = _error(exc)
+    finally:
+        if adapter is not None:
+            try:
+                adapter.close()
+            except Exception as exc:
+                STATE.note(f"model {index}: could not restore train/eval modes: {_error(exc)}")
+    return record
+
+
+def measure_models(spec: dict[str, Any], namespace: dict[str, Any],
+                   out_dir: Path) -> list[dict[str, Any]]:
+    """Records for the trained models, at most ``max_models`` of them."""
+    eval_x = _load(spec.get("eval_inputs"))
+    if eval_x is None:
+        raise ValueError("config models.eval_inputs is missing")
+    calib_x = _load(spec.get("calibration_inputs"))
+    calib_y = _load(spec.get("calibration_labels")) if calib_x is not None else None
+    data = {"eval_x": eval_x, "calib_x": calib_x if calib_x is not None else eval_x,
+            "calib_y": None if calib_y is None else calib_y.astype(np.int64),
+            "num_classes": int(spec.get("num_classes", 10))}
+    limit = min(int(spec.get("max_models", 32)), MAX_MODELS)
+    models = trained_models()
+    if len(models) > limit:
+        STATE.note(f"{len(models)} trained models; only the first {limit} were measured")
+    return [measure_one(i, trained, data, namespace, out_dir)
+            for i, trained in enumerate(models[:limit])]

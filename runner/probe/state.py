@@ -1,0 +1,63 @@
+"""State shared by the trackers (install) and the measurer (finish).
+
+One process-wide ``STATE`` object, because hooks fire from framework code that
+has no other way to reach the probe.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class InputStats:
+    """What a model was fed while training: per-sample shape and value statistics."""
+
+    shape: tuple[int, ...]
+    mean: float | None = None
+    std: float | None = None
+    dtype: str = ""
+
+    def has_moments(self) -> bool:
+        """True when mean and std are usable for an affine match."""
+        return (self.mean is not None and self.std is not None
+                and math.isfinite(self.mean) and math.isfinite(self.std) and self.std > 0)
+
+
+@dataclass
+class Trained:
+    """A model the notebook trained, held strongly so later rebinding cannot lose it."""
+
+    framework: str
+    model: Any
+    order: int
+    stats: InputStats | None = None
+    dataset: Any = None  # a tf.data.Dataset it was fit on, peeked at in finish for moments
+
+
+@dataclass
+class ProbeState:
+    """Configuration plus everything the hooks have seen so far."""
+
+    config: dict[str, Any] = field(default_factory=dict)
+    keras_models: list[Trained] = field(default_factory=list)
+    torch_tracker: Any = None
+    autograd_counter: Any = None
+    notes: list[str] = field(default_factory=list)
+    installed: bool = False
+    _counter: itertools.count = field(default_factory=itertools.count)
+
+    def next_order(self) -> int:
+        """Global sequence number so models of both frameworks sort by training start."""
+        return next(self._counter)
+
+    def note(self, text: str) -> None:
+        """Keep a short, bounded note for measurements.json."""
+        if len(self.notes) < 50 and text not in self.notes:
+            self.notes.append(text[:500])
+
+
+STATE = ProbeState()

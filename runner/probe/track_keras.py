@@ -1,0 +1,103 @@
+"""Register every Keras model whose ``fit`` is called, with statistics of its inputs.
+
+``fit`` is wrapped on the ``Model`` base class of Keras 3 (which is also
+``tensorflow.keras`` in TF 2.16+) and of tf_keras, right after the notebook
+imports them. The model is held strongly, so rebinding the variable or training
+several models in a loop still measures each one.
+"""
+
+from __future__ import annotations
+
+import functools
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .state import STATE, InputStats, Trained
+
+_STAT_ROWS = 1024
+_MARK = "_nngrade_probe_wrapped"
+
+
+def _shape_of(x: Any) -> tuple[int, ...] | None:
+    shape = getattr(x, "shape", None)
+    if shape is None:
+        return None
+    try:
+        dims = [int(d) for d in tuple(shape)[1:]]
+    except (TypeError, ValueError):
+        return None
+    return tuple(dims)
+
+
+def input_stats(x: Any) -> InputStats | None:
+    """Per-sample shape and moments of ``x`` when it is an array or tensor."""
+    spec = getattr(x, "element_spec", None)
+    if spec is not None:  # a tf.data.Dataset: shape only, never consume it
+        first = spec[0] if isinstance(spec, tuple) else spec
+        shape = getattr(first, "shape", None)
+        if shape is not None and None not in tuple(shape)[1:]:
+            return InputStats(shape=tuple(int(d) for d in tuple(shape)[1:]))
+        return None
+    shape = _shape_of(x)
+    if shape is None or isinstance(x, (list, tuple, dict)):
+        return None
+    try:
+        head = x[:_STAT_ROWS]
+        if hasattr(head, "detach"):
+            head = head.detach().cpu()
+        sample = np.asarray(head)
+    except Exception:
+        return InputStats(shape=shape)
+    stats = InputStats(shape=shape, dtype=str(sample.dtype))
+    if sample.size and np.issubdtype(sample.dtype, np.number):
+        values = sample.astype(np.float64)
+        stats.mean, stats.std = float(values.mean()), float(values.std())
+    return stats
+
+
+def dataset_stats(dataset: Any) -> InputStats | None:
+    """Statistics of one batch of a tf.data.Dataset (re-iterable, so nothing is consumed)."""
+    for element in dataset.take(1):
+        return input_stats(element[0] if isinstance(element, tuple) else element)
+    return None
+
+
+def _register(model: Any, x: Any) -> None:
+    dataset = x if hasattr(x, "element_spec") and hasattr(x, "take") else None
+    for trained in STATE.keras_models:
+        if trained.model is model:
+            if trained.stats is None or not trained.stats.has_moments():
+                trained.stats = input_stats(x) or trained.stats
+                trained.dataset = dataset
+            return
+    STATE.keras_models.append(Trained(framework="keras", model=model, order=STATE.next_order(),
+                                      stats=input_stats(x), dataset=dataset))
+
+
+def _wrap_fit(model_class: type) -> None:
+    fit = model_class.fit
+    if getattr(fit, _MARK, False):
+        return
+
+    @functools.wraps(fit)
+    def fit_and_register(self: Any, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+        try:
+            _register(self, x)
+        except Exception as exc:
+            STATE.note(f"keras fit tracking failed: {type(exc).__name__}: {exc}")
+        return fit(self, x, *args, **kwargs)
+
+    setattr(fit_and_register, _MARK, True)
+    model_class.fit = fit_and_register
+
+
+def install_keras(keras: ModuleType) -> None:
+    """Post-import callback for ``keras`` (Keras 3)."""
+    _wrap_fit(keras.Model)
+
+
+def install_tf_keras(tf_keras: ModuleType) -> None:
+    """Post-import callback for ``tf_keras`` (Keras 2 on TF 2.16+)."""
+    _wrap_fit(tf_keras.Model)

@@ -1,0 +1,266 @@
+"""The in-sandbox probe, end to end: real notebooks in real kernels on real Fashion-MNIST.
+
+Each test copies ``runner/probe`` as ``nngrade_probe``, installs it from an
+IPython startup file (as the sandbox does), runs a notebook through nbclient,
+runs ``finish()`` in the same kernel and reads measurements.json with the
+host's own pydantic model.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+
+from runner.measurements import Measurements, load_array, read_json_model
+
+PROBE = Path(__file__).resolve().parents[1] / "runner" / "probe"
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+FINISH = "import nngrade_probe as _nngrade_probe; _nngrade_probe.finish()"
+
+pytestmark = pytest.mark.skipif(not FASHION.is_dir(), reason="Fashion-MNIST files not installed")
+
+
+def read_idx(name: str) -> np.ndarray:
+    """An official gzipped idx file as a uint8 array of its stated shape."""
+    with gzip.open(FASHION / f"{name}.gz") as handle:
+        data = handle.read()
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(data[3])]
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * len(dims)).reshape(dims)
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Uncompressed idx (ubyte), the layout torchvision reads from ``raw/``."""
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(header + np.ascontiguousarray(array, np.uint8).tobytes())
+
+
+def install_probe_copy(dest: Path) -> Path:
+    """Copy the probe as ``dest/nngrade_probe``, as the sandbox does; returns ``dest``."""
+    shutil.copytree(PROBE, dest / "nngrade_probe",
+                    ignore=shutil.ignore_patterns("__pycache__", "agent.py"))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def fashion(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | np.ndarray]:
+    """2000 training, 500 calibration and 500 evaluation images, as .npy and raw idx."""
+    root = tmp_path_factory.mktemp("fashion")
+    train_x, train_y = read_idx("train-images-idx3-ubyte"), read_idx("train-labels-idx1-ubyte")
+    test_x, test_y = read_idx("t10k-images-idx3-ubyte"), read_idx("t10k-labels-idx1-ubyte")
+    arrays = {"train_x": train_x[:2000], "train_y": train_y[:2000].astype(np.int64),
+              "calib_x": test_x[:500], "calib_y": test_y[:500].astype(np.int64),
+              "eval_x": test_x[500:1000]}
+    for name, array in arrays.items():
+        np.save(root / f"{name}.npy", array)
+    raw = root / "raw" / "FashionMNIST"
+    raw.mkdir(parents=True)
+    write_idx(raw / "train-images-idx3-ubyte", train_x[:2000])
+    write_idx(raw / "train-labels-idx1-ubyte", train_y[:2000])
+    write_idx(raw / "t10k-images-idx3-ubyte", test_x[:500])
+    write_idx(raw / "t10k-labels-idx1-ubyte", test_y[:500])
+    return {"dir": root, "raw": raw, "eval_y": test_y[500:1000].astype(np.int64)}
+
+
+def run_notebook(tmp: Path, fashion: dict, cells: list[str], *, functions: list[dict] | None = None,
+                 after: str = "") -> tuple[Measurements, Path, nbformat.NotebookNode]:
+    """Run ``cells`` with the probe installed at kernel start and finished after them."""
+    data = fashion["dir"]
+    lib = install_probe_copy(tmp / "lib")
+    out, work = tmp / "out", tmp / "work"
+    work.mkdir()
+    config: dict = {
+        "out_dir": str(out),
+        "models": {"eval_inputs": str(data / "eval_x.npy"),
+                   "calibration_inputs": str(data / "calib_x.npy"),
+                   "calibration_labels": str(data / "calib_y.npy"),
+                   "num_classes": 10, "max_models": 32},
+        "torchvision_raw": {"FashionMNIST": str(fashion["raw"])},
+    }
+    if functions is not None:
+        config["functions"] = functions
+    (tmp / "probe.json").write_text(json.dumps(config))
+    startup = tmp / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-probe.py").write_text(
+        f"import sys as _sys\n_sys.path.insert(0, {str(lib)!r})\n"
+        f"import nngrade_probe as _nngrade_probe\n"
+        f"_nngrade_probe.install({str(tmp / 'probe.json')!r})\ndel _sys, _nngrade_probe\n")
+    sources = [f"DATA = {str(data)!r}", *cells, FINISH] + ([after] if after else [])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    env = {**os.environ, "IPYTHONDIR": str(tmp / "ipython"), "TF_CPP_MIN_LOG_LEVEL": "2",
+           "HOME": str(tmp), "OMP_NUM_THREADS": "1"}  # spinning threads crawl on a busy CI box
+    NotebookClient(nb, timeout=180, kernel_name="python3",
+                   resources={"metadata": {"path": str(work)}}).execute(env=env)
+    return read_json_model(out / "measurements.json", Measurements), out, nb
+
+
+def accuracy(out: Path, relative: str | None, labels: np.ndarray) -> float:
+    """Accuracy of saved predictions against the hidden labels, read as the host does."""
+    assert relative is not None
+    predicted = load_array(out, relative, max_items=labels.size)
+    assert predicted.dtype == np.int64 and predicted.shape == labels.shape
+    return float(np.mean(predicted == labels))
+
+
+TORCH_CNN = """
+import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.tensor(np.load(DATA + "/train_x.npy"), dtype=torch.float32).unsqueeze(1) / 255
+Y = torch.tensor(np.load(DATA + "/train_y.npy"))
+
+class Net(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, width, 3, padding=1)
+        self.conv2 = nn.Conv2d(width, 2 * width, 5, padding=2)
+        self.fc = nn.Linear(2 * width * 7 * 7, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return self.fc(x.view(x.size(0), -1))
+
+for width in (8, 12):
+    model = Net(width)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for start in range(0, len(X), 32):
+        optimizer.zero_grad()
+        F.cross_entropy(model(X[start:start + 32]), Y[start:start + 32]).backward()
+        optimizer.step()
+model.eval()
+with torch.no_grad():
+    print((model(X).argmax(1) == Y).float().mean().item())
+model.train()
+"""
+
+
+def test_pytorch_models_trained_in_a_loop(tmp_path: Path, fashion: dict) -> None:
+    result, out, nb = run_notebook(tmp_path, fashion, [TORCH_CNN],
+                                   after="print('training', model.training)")
+    assert [m.index for m in result.models] == [0, 1]
+    assert [m.names for m in result.models] == [[], ["model"]]
+    for model, width in zip(result.models, (8, 12), strict=True):
+        assert model.error is None and model.framework == "pytorch"
+        assert model.class_name == "Net"
+        kinds = [layer.kind for layer in model.layers]
+        assert kinds == ["conv", "activation", "pool", "conv", "activation", "pool",
+                         "flatten", "dense"]
+        conv1, pool = model.layers[0], model.layers[2]
+        assert (conv1.channels, conv1.kernel_size, conv1.output_shape) == (width, [3, 3],
+                                                                           [width, 28, 28])
+        assert model.layers[3].kernel_size == [5, 5]
+        assert (pool.type, pool.kernel_size, pool.output_shape) == ("max_pool2d", [2, 2],
+                                                                    [width, 14, 14])
+        assert model.params == 10 * width + 2 * width * (25 * width + 1) + 10 * (98 * width + 1)
+        assert model.input is not None and model.input.shape == [1, 28, 28]
+        assert model.input.source == "training-data"
+        assert model.input.scale == pytest.approx(1 / 255) and model.input.shift == 0
+        assert model.calibration_accuracy is not None and model.calibration_accuracy > 0.6
+        assert accuracy(out, model.predictions, fashion["eval_y"]) > 0.6
+    assert "training True" in nb.cells[-1].outputs[0]["text"]
+
+
+KERAS_CNN = """
+import numpy as np
+from tensorflow import keras
+keras.utils.set_random_seed(0)
+(x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
+x = x_train.astype("float32")
+mean, std = x.mean(), x.std()
+x = ((x - mean) / std)[..., None]
+model = keras.Sequential([
+    keras.Input((28, 28, 1)),
+    keras.layers.Conv2D(8, 3, activation="relu"),
+    keras.layers.MaxPooling2D(),
+    keras.layers.Flatten(),
+    keras.layers.Dense(10, activation="softmax"),
+])
+model.compile("adam", "sparse_categorical_crossentropy")
+model.fit(x, y_train, epochs=1, batch_size=32, verbose=0)
+clf = model
+"""
+
+
+def test_keras_sequential_standardised_nhwc(tmp_path: Path, fashion: dict) -> None:
+    result, out, _ = run_notebook(tmp_path, fashion, [KERAS_CNN])
+    (model,) = result.models
+    assert model.error is None and model.framework == "keras"
+    assert model.class_name == "Sequential" and sorted(model.names) == ["clf", "model"]
+    assert [layer.kind for layer in model.layers] == ["conv", "pool", "flatten", "dense"]
+    assert model.layers[0].kernel_size == [3, 3] and model.layers[0].output_shape == [26, 26, 8]
+    assert model.params == 80 + 13 * 13 * 8 * 10 + 10
+    assert model.input is not None and model.input.shape == [28, 28, 1]
+    assert model.input.source == "training-data"
+    assert model.input.shift < -0.5  # standardised, not x/255
+    assert accuracy(out, model.predictions, fashion["eval_y"]) > 0.6
+
+
+TORCHVISION = """
+import torch, torch.nn as nn
+from torch.utils.data import DataLoader
+from torchvision import datasets, transforms
+torch.manual_seed(0)
+train = datasets.FashionMNIST(root="data", train=True, download=True,
+                              transform=transforms.ToTensor())
+test = datasets.FashionMNIST(root="data", train=False, download=True)
+print(len(train), len(test))
+net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+optimizer = torch.optim.SGD(net.parameters(), lr=0.05)
+for xb, yb in DataLoader(train, batch_size=50, shuffle=True):
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(net(xb), yb).backward()
+    optimizer.step()
+
+def f(x):
+    return torch.sin(x) * x ** 2
+
+def grad_f(x):
+    x = x.detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(f(x).sum(), x)
+    return g
+
+def grad_by_hand(x):
+    return torch.cos(x) * x ** 2 + 2 * x * torch.sin(x)
+
+not_a_function = 3
+"""
+
+
+def test_torchvision_offline_and_functions(tmp_path: Path, fashion: dict) -> None:
+    args = np.linspace(-2.0, 2.0, 9)
+    np.save(tmp_path / "args.npy", args)
+    names = ["f", "grad_f", "grad_by_hand", "missing", "not_a_function"]
+    functions = [{"name": name, "args": str(tmp_path / "args.npy")} for name in names]
+    result, out, nb = run_notebook(tmp_path, fashion, [TORCHVISION], functions=functions)
+    assert "2000 500" in nb.cells[1].outputs[0]["text"]
+    raw = tmp_path / "work" / "data" / "FashionMNIST" / "raw"
+    assert (raw / "t10k-images-idx3-ubyte").is_file()
+    (model,) = result.models
+    assert model.error is None and model.names == ["net"]
+    assert [layer.kind for layer in model.layers] == ["flatten", "dense"]
+    assert model.input is not None and model.input.source == "training-data"
+    assert model.input.scale == pytest.approx(1 / 255)
+    assert accuracy(out, model.predictions, fashion["eval_y"]) > 0.6
+
+    by_name = {fv.name: fv for fv in result.functions}
+    expected = {"f": np.sin(args) * args**2,
+                "grad_f": np.cos(args) * args**2 + 2 * args * np.sin(args)}
+    expected["grad_by_hand"] = expected["grad_f"]
+    for name, values in expected.items():
+        record = by_name[name]
+        assert record.error is None and record.values is not None
+        got = load_array(out, record.values, max_items=100)
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, values, rtol=1e-12)
+    assert by_name["grad_f"].autograd_calls > 0
+    assert by_name["f"].autograd_calls == 0 and by_name["grad_by_hand"].autograd_calls == 0
+    assert by_name["missing"].error is not None and "NameError" in by_name["missing"].error
+    assert by_name["not_a_function"].error is not None and by_name["not_a_function"].values is None
