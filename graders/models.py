@@ -118,11 +118,6 @@ def accuracy(params: AccuracyParams, ctx: GradingContext) -> Verdict:
                              f"the target {params.target:.2f}")
 
 
-def _pairs_message(models: list[ScoredModel], attribute: str) -> str:
-    parts = [f"{m.label} ({getattr(m.architecture, attribute)}: {m.accuracy:.4f})" for m in models]
-    return ", ".join(parts)
-
-
 @check_kind("width_comparison", ComparisonParams)
 def width_comparison(params: ComparisonParams, ctx: GradingContext) -> Verdict:
     """CNNs of equal depth and different channel counts were trained and measured."""
@@ -158,8 +153,9 @@ def depth_comparison(params: ComparisonParams, ctx: GradingContext) -> Verdict:
         by_blocks.setdefault(model.architecture.blocks, model)
     if len(by_blocks) >= params.min_models:
         shown = [by_blocks[k] for k in sorted(by_blocks)]
-        return Verdict.passed(f"CNNs of {len(shown)} depths: {_pairs_message(shown, 'blocks')} "
-                              "(conv-pool blocks: accuracy)")
+        listed = ", ".join(f"{m.label} ({m.architecture.blocks} blocks: {m.accuracy:.4f})"
+                           for m in shown)
+        return Verdict.passed(f"CNNs of {len(shown)} depths: {listed}")
     if not cnns:
         return Verdict.failed("no CNN was measured, so depth cannot be compared")
     depths = ", ".join(str(k) for k in sorted(by_blocks))

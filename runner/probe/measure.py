@@ -32,9 +32,23 @@ def user_namespace() -> dict[str, Any]:
 
 
 def names_of(obj: Any, namespace: dict[str, Any]) -> list[str]:
-    """Public variables bound to ``obj`` (IPython's ``_``, ``_3`` history excluded)."""
-    return [str(k)[:200] for k, v in list(namespace.items())
-            if v is obj and not str(k).startswith("_")][:20]
+    """Public variables bound to ``obj``, also as an item of a list, tuple or dict variable.
+
+    Students keep models in ``models = {"wide": ...}`` or lists as often as in plain
+    variables; ``_``-prefixed names (IPython's output history) are skipped.
+    """
+    found: list[str] = []
+    for key, value in list(namespace.items()):
+        name = str(key)
+        if name.startswith("_") or name in ("In", "Out"):
+            continue
+        if value is obj:
+            found.append(name)
+        elif isinstance(value, dict):
+            found += [f"{name}[{k!r}]" for k, v in list(value.items())[:1000] if v is obj]
+        elif isinstance(value, list | tuple):
+            found += [f"{name}[{i}]" for i, v in enumerate(value[:1000]) if v is obj]
+    return [name[:200] for name in found[:20]]
 
 
 def trained_models() -> list[Trained]:
