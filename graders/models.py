@@ -53,7 +53,8 @@ def _problem(model: ScoredModel, rule: AlexNetRule) -> str | None:
     if arch.blocks < rule.min_blocks:
         return (f"{model.label} has {arch.blocks} conv-pool block(s); "
                 f"the task asks for at least {rule.min_blocks}")
-    return kernel_order_problem(arch.conv_kernels, rule.kernel_order)
+    problem = kernel_order_problem(arch.conv_kernels, rule.kernel_order)
+    return f"{model.label}: {problem}" if problem else None
 
 
 def _measured(ctx: GradingContext) -> list[ScoredModel]:
@@ -91,7 +92,8 @@ def alexnet_architecture(params: AlexNetRule, ctx: GradingContext) -> Verdict:
     if not cnns:
         return Verdict.failed("no convolutional network was trained" if ctx.models
                               else _no_models_message(ctx))
-    return Verdict.failed("; ".join(str(_problem(m, params)) for m in cnns[:3]))
+    problems = dict.fromkeys(str(_problem(m, params)) for m in cnns)  # ordered, no repeats
+    return Verdict.failed("; ".join(list(problems)[:3]))
 
 
 @check_kind("accuracy", AccuracyParams)

@@ -139,10 +139,10 @@ def verify(
     with tempfile.TemporaryDirectory(prefix="nngrade-verify-") as tmp:
         root = out or Path(tmp)
         for number, case in enumerate(todo, start=1):
-            console.print(f"[{number}/{len(todo)}] {case.assignment}: {case.name} ({case.kind})")
+            label = f"[{number}/{len(todo)}] {case.assignment}/{case.name}"
 
-            def grade_one(assignment, notebook, out_dir, *, mode):
-                with _progress(notebook.name) as on_progress:
+            def grade_one(assignment, notebook, out_dir, *, mode, label=label):
+                with _progress(label) as on_progress:
                     return grade_notebook(
                         assignment, notebook, out_dir, mode=mode, backend=chosen,
                         data_dir=data_dir, gpus=gpus_for(assignment.spec.gpu, None),
@@ -151,6 +151,9 @@ def verify(
             result = run_case(case, loaded[case.assignment], root, grade_one)
             failures += not result.ok
             report = result.report
+            mark = "[green]✓[/]" if result.ok else "[red]✗[/]"
+            console.print(f"{mark} {label} ({case.kind}): {report.score:g}/{report.max_score:g}"
+                          f" in {report.execution.seconds:.0f} s")
             table.add_row(case.assignment, case.name, case.kind,
                           f"{report.score:g}/{report.max_score:g}" if report else "-",
                           "[green]as expected[/]" if result.ok

@@ -23,7 +23,7 @@ class Case:
 
     @property
     def name(self) -> str:
-        return f"{self.notebook.parent.name}/{self.notebook.name}"
+        return self.notebook.name
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ h2 { font-size: 1.2em; margin: 32px 0 8px; }
 .sub { color: var(--muted); margin: 0; }
 .badge { text-align: center; border-radius: 12px; padding: 10px 18px; min-width: 140px;
          border: 2px solid currentColor; }
-.badge .score { font-size: 2em; font-weight: 700; line-height: 1.1; }
+.badge .score { font-size: 2em; font-weight: 700; line-height: 1.1; white-space: nowrap; }
 .badge .status { font-size: .85em; text-transform: uppercase; letter-spacing: .06em; }
 .good { color: var(--ok); background: var(--ok-bg); }
 .fair { color: var(--warn); background: #fffaf0; }
