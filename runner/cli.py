@@ -46,11 +46,17 @@ GpusOption = Annotated[str | None, typer.Option(
                    "the assignment wants a GPU; '' for none).")]
 
 
-@app.callback()
-def _main(version: Annotated[bool, typer.Option("--version", help="Show the version.")] = False):
-    if version:
+def _show_version(value: bool) -> None:
+    if value:
         console.print(f"nngrade {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True, help="Show the version.")] = False,
+          ) -> None:
+    """Grade deep-learning homework notebooks in a sandbox, against hidden data."""
 
 
 @app.command("list")
@@ -184,7 +190,8 @@ def _progress(label: str):
     """A live line per run: which cell is executing, and for how long."""
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                TextColumn("{task.completed}/{task.total} cells"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    with Progress(*columns, console=console, transient=True,
+                  disable=not console.is_terminal) as progress:
         task = progress.add_task(f"{label}: preparing", total=None)
 
         def on_progress(event: dict) -> None:

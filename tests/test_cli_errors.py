@@ -92,3 +92,8 @@ def test_list_and_show():
     shown = nngrade("show", "fashion_mnist_cnn")
     assert shown.returncode == 0
     assert "AlexNet" in shown.stdout and "width_comparison" in shown.stdout
+
+
+def test_version():
+    result = nngrade("--version")
+    assert result.returncode == 0 and result.stdout.startswith("nngrade ")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,3 +142,17 @@ def test_colab_keras_notebook_runs_offline_and_each_fit_is_measured(tmp_path):
     checks = {c.id: c for c in report.checks}
     assert checks["width_comparison"].passed and checks["alexnet_cnn"].passed
     assert not checks["mlp_baseline"].passed
+
+
+def test_check_without_a_sandbox_runs_and_says_so(tmp_path):
+    """A student's own laptop may lack bubblewrap: `check` still works, and says it."""
+    notebook = write_notebook(tmp_path / "mine.ipynb", *AUTOGRAD_GOOD)
+    env = {**os.environ, "COLUMNS": "120"}
+    result = subprocess.run(
+        [sys.executable, "-m", "runner", "check", "autograd_derivative", str(notebook),
+         "--backend", "none"], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "10 / 10" in result.stdout
+    report = Report.model_validate_json((tmp_path / "mine-check" / "report.json").read_text())
+    assert report.mode is Mode.check and not report.sandbox.isolated
+    assert any("WITHOUT a sandbox" in note for note in report.notes)
