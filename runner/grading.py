@@ -12,6 +12,7 @@ from pathlib import Path
 
 import nbformat
 
+from graders.context import ScoredModel
 from runner import __version__
 from runner.assignments import Assignment
 from runner.ingest import build_context, close_run, read_measurements, read_run
@@ -30,6 +31,7 @@ from runner.report.write import write_report
 from runner.sandbox.backends import Backend, RunRequest
 from runner.sandbox.watchdog import Supervised
 from runner.scoring import score
+from runner.spec import Limits
 
 ProgressCallback = Callable[[dict], None]
 MAX_EXECUTED_NOTEBOOK_BYTES = 64 * 1024 * 1024
@@ -106,7 +108,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
     return report
 
 
-def _stopped(result: Supervised, limits) -> str | None:
+def _stopped(result: Supervised, limits: Limits) -> str | None:
     if result.killed_for:
         return KILLED[result.killed_for].format(total=limits.total_seconds,
                                                 memory=limits.memory_mb,
@@ -128,7 +130,7 @@ def _keep_executed_notebook(source: Path, dest: Path, notes: list[str]) -> None:
     shutil.copyfile(source, dest)
 
 
-def _summary(model) -> ModelSummary:
+def _summary(model: ScoredModel) -> ModelSummary:
     arch = model.architecture
     measured = model.measured
     fmt = measured.input

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,6 +19,9 @@ RUN_FILE = "run.json"
 MAX_JSON_BYTES = 8 * 1024 * 1024
 MAX_MODELS = 64
 MAX_LAYERS = 512
+
+
+ShortText = Annotated[str, Field(max_length=1000)]
 
 
 class _Strict(BaseModel):
@@ -68,7 +71,7 @@ class MeasuredModel(_Strict):
     index: int = Field(ge=0, description="Order in which training of this model first began.")
     framework: str = Field(max_length=20)
     class_name: str = Field(max_length=200)
-    names: list[str] = Field(default_factory=list, max_length=20,
+    names: list[ShortText] = Field(default_factory=list, max_length=20,
                              description="Notebook variables bound to it at the end.")
     params: int = Field(ge=0)
     layers: list[Layer] = Field(max_length=MAX_LAYERS)
@@ -99,7 +102,7 @@ class Measurements(_Strict):
     schema_version: int = Field(default=1, alias="schema")
     models: list[MeasuredModel] = Field(default_factory=list, max_length=MAX_MODELS)
     functions: list[FunctionValues] = Field(default_factory=list, max_length=64)
-    notes: list[str] = Field(default_factory=list, max_length=50)
+    notes: list[ShortText] = Field(default_factory=list, max_length=50)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -54,9 +54,9 @@ def judge(case: Case, report: Report) -> list[str]:
         missed = [c for c in report.checks if not c.passed]
         return [f"{c.id}: {c.points}/{c.max_points}: {c.message}" for c in missed]
     problems = [f"{check}: expected to pass, failed" for check in case.expect_passed
-                if not outcome.get(check, False)]
+                if check in outcome and not outcome[check]]
     problems += [f"{check}: expected to fail, passed" for check in case.expect_failed
-                 if outcome.get(check, True)]
+                 if outcome.get(check)]
     unknown = set(case.expect_passed + case.expect_failed) - set(outcome)
     problems += [f"{check}: no such check in the report" for check in sorted(unknown)]
     return problems

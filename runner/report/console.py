@@ -16,6 +16,7 @@ from rich.text import Text
 from runner.report.markdown import (
     FAIL_MARK,
     MISSING,
+    MODEL_COLUMNS,
     PASS_MARK,
     describe_sandbox,
     failed_cells,
@@ -71,17 +72,23 @@ def _checks(report: Report) -> Table:
     return table
 
 
-def _models(report: Report) -> Table:
+WIDE_CONSOLE = 110
+
+
+def _models(report: Report, width: int) -> Table:
     # The input-format column is left to the files; it rarely fits a terminal line.
-    columns = ["#", "Model", "Framework", "Kind", "Conv channels", "Kernels", "Blocks",
-               "Params", "Accuracy"]
+    # On narrow terminals framework and parameter count go too, so what is left stays legible.
+    shown = ["Model", "Kind", "Conv channels", "Kernels", "Blocks", "Accuracy"]
+    if width >= WIDE_CONSOLE:
+        shown = ["Model", "Framework", *shown[1:5], "Params", "Accuracy"]
     table = Table(title="Measured models", title_justify="left", box=box.SIMPLE_HEAD)
-    for name in columns:
-        numeric = name in ("#", "Blocks", "Params", "Accuracy")
-        table.add_column(name, justify="right" if numeric else "left", no_wrap=True,
-                         overflow="ellipsis", max_width=24 if name == "Model" else None)
+    for name in shown:
+        numeric = name in ("Blocks", "Params", "Accuracy")
+        table.add_column(name, justify="right" if numeric else "left",
+                         no_wrap=name != "Model", ratio=1 if name == "Model" else None)
     for m in report.models:
-        cells = [Text(v) for v in model_row(m)[: len(columns)]]
+        row = dict(zip(MODEL_COLUMNS, model_row(m), strict=False))
+        cells = [Text(row[name]) for name in shown]
         if m.error:
             cells[-1] = Text(MISSING, "red")
         elif m.accuracy is not None:
@@ -96,7 +103,7 @@ def print_summary(report: Report, console: Console) -> None:
     if report.checks:
         console.print(_checks(report))
     if report.models:
-        console.print(_models(report))
+        console.print(_models(report, console.width))
     for m in report.models:
         if m.error:
             console.print(Text.assemble((f"{one_line(m.label, 40)}: ", "red"),

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from runner.paths import ProjectPaths
+from runner.spec import Limits
 
 PROBE_PACKAGE = "nngrade_probe"
 READ_ONLY_PARTS = ("lib", "data", "job.json", "probe.json")
@@ -65,7 +66,7 @@ class JobDir:
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         return job
 
-    def write_config(self, *, probe: dict[str, Any], notebook_name: str, limits: Any) -> None:
+    def write_config(self, *, probe: dict[str, Any], notebook_name: str, limits: Limits) -> None:
         """Write job.json, probe.json and the IPython startup file."""
         finish_seconds = max(60, min(600, limits.total_seconds // 5))
         job = {
