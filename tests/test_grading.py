@@ -156,3 +156,16 @@ def test_check_without_a_sandbox_runs_and_says_so(tmp_path):
     report = Report.model_validate_json((tmp_path / "mine-check" / "report.json").read_text())
     assert report.mode is Mode.check and not report.sandbox.isolated
     assert any("WITHOUT a sandbox" in note for note in report.notes)
+
+
+@needs_sandbox
+def test_flooded_output_is_capped_in_the_executed_notebook(tmp_path, project_copy):
+    assignment = _limited(project_copy, "autograd_derivative",
+                          "limits: {total_seconds: 120, cell_seconds: 60, output_kb: 64}")
+    notebook = write_notebook(tmp_path / "flood.ipynb",
+                              "for i in range(200_000):\n    print('spam' * 10, i)")
+    report = _grade(assignment, notebook, tmp_path / "out")
+    assert report.execution.cells[0].status == "ok"
+    executed = tmp_path / "out" / "executed.ipynb"
+    assert executed.stat().st_size < 200 * 1024  # 8 MB were printed
+    assert "output limit reached" in executed.read_text()
