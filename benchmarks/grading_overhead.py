@@ -20,7 +20,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from runner import assignments  # noqa: E402
 from runner.datasets import keras_dir, public_cache, torchvision_raw_dir  # noqa: E402
 from runner.grading import grade  # noqa: E402
+from runner.notebook import neutralise, read_submission  # noqa: E402
 from runner.report.model import Mode  # noqa: E402
 from runner.sandbox.select import choose_backend  # noqa: E402
 from tests.notebooks import KERAS_SMALL, TORCH_SMALL, write_notebook  # noqa: E402
@@ -41,20 +41,13 @@ def plain_seconds(notebook: Path) -> float:
         public = public_cache("fashion_mnist")
         shutil.copytree(keras_dir(public), keras_dir(work / "home"))
         shutil.copytree(torchvision_raw_dir(public), torchvision_raw_dir(work / "data"))
-        nb = nbformat.read(notebook, as_version=4)
-        for cell in nb.cells:  # the same neutralisation nngrade does, so both run the same code
-            if cell.cell_type == "code":
-                cell.source = "\n".join(
-                    "pass" if line.lstrip().startswith(("!", "%pip", "from google", "drive."))
-                    else line for line in cell.source.splitlines())
-        old_home = os.environ.get("HOME")
-        os.environ["HOME"] = str(work / "home")
-        try:
-            started = time.perf_counter()
-            NotebookClient(nb, timeout=3600, resources={"metadata": {"path": str(work)}}).execute()
-            return time.perf_counter() - started
-        finally:
-            os.environ["HOME"] = old_home or ""
+        submission = read_submission(notebook)
+        neutralise(submission)  # nngrade's own rewriting, so both sides run the same code
+        client = NotebookClient(submission.notebook, timeout=3600,
+                                resources={"metadata": {"path": str(work)}})
+        started = time.perf_counter()
+        client.execute(env={**os.environ, "HOME": str(work / "home")})
+        return time.perf_counter() - started
 
 
 def graded_seconds(notebook: Path, assignment_id: str) -> tuple[float, str]:

@@ -8,7 +8,6 @@ host's own pydantic model.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import shutil
@@ -19,6 +18,7 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
+from runner.datasets import ImageSplits, load_official, write_keras_cache, write_torchvision_raw
 from runner.measurements import Measurements, load_array, read_json_model
 
 PROBE = Path(__file__).resolve().parents[1] / "runner" / "probe"
@@ -26,20 +26,6 @@ FASHION = Path("/usr/share/datasets/fashion-mnist")
 FINISH = "import nngrade_probe as _nngrade_probe; _nngrade_probe.finish()"
 
 pytestmark = pytest.mark.skipif(not FASHION.is_dir(), reason="Fashion-MNIST files not installed")
-
-
-def read_idx(name: str) -> np.ndarray:
-    """An official gzipped idx file as a uint8 array of its stated shape."""
-    with gzip.open(FASHION / f"{name}.gz") as handle:
-        data = handle.read()
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(data[3])]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * len(dims)).reshape(dims)
-
-
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """Uncompressed idx (ubyte), the layout torchvision reads from ``raw/``."""
-    header = bytes([0, 0, 8, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    path.write_bytes(header + np.ascontiguousarray(array, np.uint8).tobytes())
 
 
 def install_probe_copy(dest: Path) -> Path:
@@ -53,19 +39,17 @@ def install_probe_copy(dest: Path) -> Path:
 def fashion(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | np.ndarray]:
     """2000 training, 500 calibration and 500 evaluation images, as .npy and raw idx."""
     root = tmp_path_factory.mktemp("fashion")
-    train_x, train_y = read_idx("train-images-idx3-ubyte"), read_idx("train-labels-idx1-ubyte")
-    test_x, test_y = read_idx("t10k-images-idx3-ubyte"), read_idx("t10k-labels-idx1-ubyte")
+    official = load_official("fashion_mnist")
+    train_x, train_y, test_x, test_y = (official.train_x, official.train_y,
+                                        official.test_x, official.test_y)
     arrays = {"train_x": train_x[:2000], "train_y": train_y[:2000].astype(np.int64),
               "calib_x": test_x[:500], "calib_y": test_y[:500].astype(np.int64),
               "eval_x": test_x[500:1000]}
     for name, array in arrays.items():
         np.save(root / f"{name}.npy", array)
-    raw = root / "raw" / "FashionMNIST"
-    raw.mkdir(parents=True)
-    write_idx(raw / "train-images-idx3-ubyte", train_x[:2000])
-    write_idx(raw / "train-labels-idx1-ubyte", train_y[:2000])
-    write_idx(raw / "t10k-images-idx3-ubyte", test_x[:500])
-    write_idx(raw / "t10k-labels-idx1-ubyte", test_y[:500])
+    public = ImageSplits(train_x[:2000], train_y[:2000], test_x[:500], test_y[:500])
+    raw = write_torchvision_raw(public, root / "raw")
+    write_keras_cache(public, root / "home")  # what the host provisions as the sandbox's HOME
     return {"dir": root, "raw": raw, "eval_y": test_y[500:1000].astype(np.int64)}
 
 
@@ -95,8 +79,10 @@ def run_notebook(tmp: Path, fashion: dict, cells: list[str], *, functions: list[
         f"_nngrade_probe.install({str(tmp / 'probe.json')!r})\ndel _sys, _nngrade_probe\n")
     sources = [f"DATA = {str(data)!r}", *cells, FINISH] + ([after] if after else [])
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    shutil.copytree(data / "home", tmp / "home")  # keras wants its ~/.keras writable
+    # OMP_NUM_THREADS=1: spinning threads crawl on a busy CI box.
     env = {**os.environ, "IPYTHONDIR": str(tmp / "ipython"), "TF_CPP_MIN_LOG_LEVEL": "2",
-           "HOME": str(tmp), "OMP_NUM_THREADS": "1"}  # spinning threads crawl on a busy CI box
+           "HOME": str(tmp / "home"), "OMP_NUM_THREADS": "1"}
     NotebookClient(nb, timeout=180, kernel_name="python3",
                    resources={"metadata": {"path": str(work)}}).execute(env=env)
     return read_json_model(out / "measurements.json", Measurements), out, nb

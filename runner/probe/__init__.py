@@ -52,7 +52,7 @@ def install(config_path: str | os.PathLike[str]) -> None:
     if STATE.installed:
         return
     STATE.installed = True
-    from .datasets import install_keras_fashion_mnist, install_torchvision
+    from .datasets import install_torchvision
     from .track_keras import install_keras, install_tf_keras
 
     if STATE.config.get("functions"):
@@ -63,7 +63,6 @@ def install(config_path: str | os.PathLike[str]) -> None:
         when_imported("tf_keras", install_tf_keras)
     if STATE.config.get("torchvision_raw"):
         when_imported("torchvision.datasets", install_torchvision)
-        when_imported("keras.src.datasets.fashion_mnist", install_keras_fashion_mnist)
     _watch_cells()
 
 

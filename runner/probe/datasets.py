@@ -1,8 +1,8 @@
 """Serve dataset "downloads" from local files: the sandbox has no network.
 
 torchvision's MNIST-family ``download()`` is replaced by a copy of the raw idx
-files from the folder named in ``config["torchvision_raw"]``; Keras's
-``fashion_mnist.load_data()`` is pointed at the same files.
+files from the folder named in ``config["torchvision_raw"]``. Keras needs no patch:
+the host puts its cache in the sandbox's ``~/.keras``, where ``load_data()`` looks.
 """
 
 from __future__ import annotations
@@ -10,14 +10,11 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from .state import STATE
-
-_CACHE: Path | None = None
 
 
 def _raw_dirs() -> dict[str, Path]:
@@ -68,35 +65,3 @@ def install_torchvision(datasets: ModuleType) -> None:
         download = _offline_download(name, source)
         download._nngrade_probe = True  # type: ignore[attr-defined]
         cls.download = download
-
-
-def _gz_copy(source: Path, fname: str) -> str:
-    """Path of ``fname`` (a .gz name) built from the raw file of the same stem."""
-    if (source / fname).is_file():
-        return str(source / fname)
-    global _CACHE
-    if _CACHE is None:
-        _CACHE = Path(tempfile.mkdtemp(prefix="nngrade_keras_datasets_"))
-    target = _CACHE / fname
-    if not target.exists():
-        raw = source / Path(fname).stem
-        with open(raw, "rb") as src, gzip.open(f"{target}.part", "wb", compresslevel=1) as out:
-            shutil.copyfileobj(src, out, 1 << 20)
-        os.replace(f"{target}.part", target)
-    return str(target)
-
-
-def install_keras_fashion_mnist(module: ModuleType) -> None:
-    """Post-import callback for ``keras.src.datasets.fashion_mnist``: read local files."""
-    source = _raw_dirs().get("FashionMNIST")
-    original = getattr(module, "get_file", None)
-    if source is None or original is None or getattr(original, "_nngrade_probe", False):
-        return
-
-    def get_file(fname: str | None = None, origin: str | None = None, **kwargs: Any) -> str:
-        if fname and source.is_dir():
-            return _gz_copy(source, fname)
-        return original(fname, origin, **kwargs)
-
-    get_file._nngrade_probe = True  # type: ignore[attr-defined]
-    module.get_file = get_file
