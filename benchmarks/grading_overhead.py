@@ -1,9 +1,11 @@
-"""Grading overhead: `nngrade grade` against executing the same notebook with plain nbclient.
+"""Grading overhead: `nngrade grade` (local and Docker sandboxes) against plain nbclient.
 
 Plain execution gets the same offline data (a HOME holding the public split's keras cache
 and a `data/` folder with torchvision's raw files), so both sides do the same training;
 the difference is what nngrade adds: sandbox start, data provisioning, model tracking,
-measuring every model on 10,000 hidden images, scoring and reports.
+measuring every model on 10,000 hidden images, scoring and reports. The Docker column
+adds the container's start, the job's copy in and out, and the removal; it is left out
+when no engine or no grading image is there.
 
     .venv/bin/python benchmarks/grading_overhead.py [NOTEBOOK ASSIGNMENT]...
 
@@ -30,6 +32,7 @@ from runner.datasets import keras_dir, public_cache, torchvision_raw_dir  # noqa
 from runner.grading import grade  # noqa: E402
 from runner.notebook import neutralise, read_submission  # noqa: E402
 from runner.report.model import Mode  # noqa: E402
+from runner.sandbox import engine  # noqa: E402
 from runner.sandbox.select import choose_backend  # noqa: E402
 from tests.notebooks import KERAS_SMALL, TORCH_SMALL, write_notebook  # noqa: E402
 
@@ -50,8 +53,8 @@ def plain_seconds(notebook: Path) -> float:
         return time.perf_counter() - started
 
 
-def graded_seconds(notebook: Path, assignment_id: str) -> tuple[float, str]:
-    backend = choose_backend("auto", allow_unsandboxed=True)
+def graded_seconds(notebook: Path, assignment_id: str, backend_name: str) -> tuple[float, str]:
+    backend = choose_backend(backend_name, allow_unsandboxed=False)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         report = grade(assignments.load(assignment_id), notebook, Path(tmp) / "out",
@@ -69,13 +72,20 @@ def main(argv: list[str]) -> None:
         ]
         public_cache("fashion_mnist")  # built once, outside the timings
         plain_seconds(cases[0][0])  # warm the OS file cache (torch, TF) before timing anything
-        print("| notebook | plain nbclient (s) | nngrade grade (s) | ratio | score |")
-        print("|---|---|---|---|---|")
+        docker = engine.engine_reachable() and engine.has_image(engine.image_name())
+        print("| notebook | plain nbclient (s) | local sandbox (s) | Docker (s) | local / plain "
+              "| Docker / plain | Docker / local | scores |")
+        print("|---|---|---|---|---|---|---|---|")
         for notebook, assignment_id in cases:
             plain = plain_seconds(notebook)
-            graded, score = graded_seconds(notebook, assignment_id)
-            print(f"| {notebook.name} | {plain:.1f} | {graded:.1f} | {graded / plain:.2f} "
-                  f"| {score} |", flush=True)
+            local, local_score = graded_seconds(notebook, assignment_id, "local")
+            if docker:
+                contained, score = graded_seconds(notebook, assignment_id, "docker")
+                columns = (f"{contained:.1f} | {local / plain:.2f} | {contained / plain:.2f} | "
+                           f"{contained / local:.2f} | {local_score}, {score}")
+            else:
+                columns = f"- | {local / plain:.2f} | - | - | {local_score}"
+            print(f"| {notebook.name} | {plain:.1f} | {local:.1f} | {columns} |", flush=True)
 
 
 if __name__ == "__main__":

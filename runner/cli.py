@@ -20,12 +20,13 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from runner import __version__, assignments
+from runner.cli_image import image_app
 from runner.errors import NngradeError
 from runner.grading import grade as grade_notebook
 from runner.paths import ProjectPaths
 from runner.report.console import print_summary
 from runner.report.model import Mode, Report
-from runner.sandbox.select import BACKENDS, choose_backend, gpus_for
+from runner.sandbox.select import BACKEND_HELP, choose_backend, gpus_for
 from runner.verify import cases, run_case
 
 app = typer.Typer(
@@ -39,8 +40,10 @@ DataDir = Annotated[Path | None, typer.Option(
     "--data-dir", envvar="NNGRADE_DATA_DIR",
     help="Folder holding dataset files (e.g. the four Fashion-MNIST .gz files). "
          "Searched before /usr/share/datasets and the user cache.")]
-BackendOption = Annotated[str, typer.Option(
-    "--backend", help=f"Sandbox: {', '.join(BACKENDS)}. auto picks bubblewrap when it works.")]
+BackendOption = Annotated[str, typer.Option("--backend", help=BACKEND_HELP)]
+ImageOption = Annotated[str | None, typer.Option(
+    "--image", envvar="NNGRADE_IMAGE",
+    help="Grading image for --backend docker (default: nngrade-grader:latest).")]
 GpusOption = Annotated[str | None, typer.Option(
     "--gpus", help="GPU ids the run may use, e.g. '0' (default: the first visible one when "
                    "the assignment wants a GPU; '' for none).")]
@@ -57,6 +60,9 @@ def _main(version: Annotated[bool, typer.Option(
         "--version", callback=_show_version, is_eager=True, help="Show the version.")] = False,
           ) -> None:
     """Grade deep-learning homework notebooks in a sandbox, against hidden data."""
+
+
+app.add_typer(image_app, name="image")
 
 
 @app.command("list")
@@ -92,6 +98,7 @@ def check(
         help="Report folder (default: NOTEBOOK-check/ next to the notebook).")] = None,
     data_dir: DataDir = None,
     backend: BackendOption = "auto",
+    image: ImageOption = None,
 ) -> None:
     """Student mode: run your notebook and see what passes, before handing it in.
 
@@ -99,7 +106,7 @@ def check(
     Runs in a sandbox when one is available, and without one otherwise.
     """
     _grade(assignment_id, notebook, out or notebook.with_name(f"{notebook.stem}-check"),
-           Mode.check, backend, data_dir, None, allow_unsandboxed=True)
+           Mode.check, backend, data_dir, None, allow_unsandboxed=True, image=image)
 
 
 @app.command()
@@ -110,6 +117,7 @@ def grade(
                                            "executed notebook.")],
     data_dir: DataDir = None,
     backend: BackendOption = "auto",
+    image: ImageOption = None,
     gpus: GpusOption = None,
     unsafe_no_sandbox: Annotated[bool, typer.Option(
         "--unsafe-no-sandbox",
@@ -118,7 +126,7 @@ def grade(
 ) -> None:
     """Instructor mode: all checks, scored on the hidden test set."""
     _grade(assignment_id, notebook, out, Mode.grade, backend, data_dir, gpus,
-           allow_unsandboxed=unsafe_no_sandbox)
+           allow_unsandboxed=unsafe_no_sandbox, image=image)
 
 
 @app.command()
@@ -128,6 +136,7 @@ def verify(
     out: Annotated[Path | None, typer.Option(help="Keep every report under this folder.")] = None,
     data_dir: DataDir = None,
     backend: BackendOption = "auto",
+    image: ImageOption = None,
     unsafe_no_sandbox: Annotated[bool, typer.Option("--unsafe-no-sandbox")] = False,
 ) -> None:
     """Grade every reference solution and fixture notebook; fail unless each gets its result.
@@ -136,7 +145,9 @@ def verify(
     checks listed in its notebook metadata (metadata.nngrade.expect).
     """
     paths = ProjectPaths.default()
-    chosen = choose_backend(backend, allow_unsandboxed=unsafe_no_sandbox)
+    chosen = choose_backend(backend, allow_unsandboxed=unsafe_no_sandbox, image=image)
+    console.print(f"Sandbox: {chosen.name}" + (f" ({chosen.image})" if chosen.name == "docker"
+                                               else ""))
     ids = assignment_ids or assignments.available(paths)
     loaded = {i: assignments.load(i, paths) for i in ids}
     todo = [case for i in ids for case in cases(i, paths)]
@@ -172,9 +183,10 @@ def verify(
 
 
 def _grade(assignment_id: str, notebook: Path, out: Path, mode: Mode, backend_name: str,
-           data_dir: Path | None, gpus: str | None, *, allow_unsandboxed: bool) -> Report:
+           data_dir: Path | None, gpus: str | None, *, allow_unsandboxed: bool,
+           image: str | None) -> Report:
     assignment = assignments.load(assignment_id)
-    chosen = choose_backend(backend_name, allow_unsandboxed=allow_unsandboxed)
+    chosen = choose_backend(backend_name, allow_unsandboxed=allow_unsandboxed, image=image)
     requested = None if gpus is None else [g for g in gpus.split(",") if g.strip()]
     with _progress(notebook.name) as on_progress:
         report = grade_notebook(assignment, notebook, out, mode=mode, backend=chosen,

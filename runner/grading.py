@@ -14,6 +14,7 @@ import nbformat
 
 from graders.context import ScoredModel
 from runner import __version__
+from runner.archive import is_archive, notebook_from
 from runner.assignments import Assignment
 from runner.ingest import build_context, close_run, read_measurements, read_run
 from runner.notebook import neutralise, read_submission
@@ -38,7 +39,7 @@ MAX_EXECUTED_NOTEBOOK_BYTES = 64 * 1024 * 1024
 KILLED = {
     "time": "it ran past its total time limit of {total} s and was stopped",
     "memory": "it used more than {memory} MB of memory and was stopped",
-    "processes": "it started more than {processes} processes and was stopped",
+    "processes": "it hit its limit of {processes} processes and threads (a fork bomb?)",
 }
 
 
@@ -53,19 +54,24 @@ def grader_version(assignment: Assignment) -> str:
 def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
           backend: Backend, data_dir: Path | None = None, gpus: list[str] | None = None,
           on_progress: ProgressCallback | None = None) -> Report:
-    """Grade ``notebook`` and write the report files and executed notebook into ``out_dir``."""
+    """Grade ``notebook`` (or an archive holding one) and write the report into ``out_dir``."""
     spec = assignment.spec
-    submission = read_submission(notebook)
-    neutralise(submission)
-    out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="nngrade-") as tmp:
+        notes: list[str] = []
+        source = notebook
+        if is_archive(notebook):
+            source, refused = notebook_from(notebook, Path(tmp) / "submission")
+            notes += [f"not unpacked from the archive: {line}" for line in refused]
+        submission = read_submission(source)
+        neutralise(submission)
+        out_dir.mkdir(parents=True, exist_ok=True)
         job = backend.job_dir(Path(tmp) / "job")
-        nbformat.write(submission.notebook, job.work / notebook.name)
+        nbformat.write(submission.notebook, job.work / source.name)
         probe, truth = provision(spec, job, mode, data_dir)
-        job.write_config(probe=probe, notebook_name=notebook.name, limits=spec.limits)
+        job.write_config(probe=probe, notebook_name=source.name, limits=spec.limits)
         follower = _ProgressFollower(job.out / "progress.jsonl", on_progress)
         result = backend.run(RunRequest(job, spec.limits, gpus or [], follower.poll))
-        notes: list[str] = []
+        notes += result.notes
         stopped = _stopped(result, spec.limits)
         code_cells = [i for i, c in enumerate(submission.notebook.cells) if c.cell_type == "code"]
         run = close_run(read_run(job.out, notes), code_cells, stopped)
@@ -100,9 +106,10 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
                    for c in (run.cells if run else [])],
             neutralised=submission.neutralised),
         sandbox=SandboxInfo(backend=backend.name, isolated=backend.isolated,
-                            network=backend.network, limits={
-                                **spec.limits.model_dump(), "gpus": ",".join(gpus or []) or "none",
-                                "peak_memory_mb": round(result.peak_memory_mb)}),
+                            network=backend.network, image=backend.describe().get("image"),
+                            limits={**spec.limits.model_dump(exclude_none=True),
+                                    "gpus": ",".join(gpus or []) or "none",
+                                    "peak_memory_mb": round(result.peak_memory_mb)}),
         notes=notes, created=datetime.now(UTC))
     write_report(report, out_dir)
     return report
@@ -113,6 +120,9 @@ def _stopped(result: Supervised, limits: Limits) -> str | None:
         return KILLED[result.killed_for].format(total=limits.total_seconds,
                                                 memory=limits.memory_mb,
                                                 processes=limits.processes)
+    if result.returncode:
+        return (f"nngrade's runner in the sandbox was ended from outside (exit code "
+                f"{result.returncode}); was it killed by the notebook?")
     return None
 
 

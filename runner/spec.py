@@ -38,6 +38,10 @@ class Limits(_Spec):
     output_kb: int = Field(1024, ge=16, description="Captured cell output kept in the "
                            "executed notebook; the rest is dropped with a note.")
     processes: int = Field(512, ge=16, description="Processes and threads in the sandbox.")
+    disk_mb: int = Field(2048, ge=64, description="Space the notebook may write (its working "
+                         "folder, HOME and outputs); the Docker backend enforces it.")
+    cpus: float | None = Field(None, gt=0, description="CPU cores the container may use "
+                               "(default: all); the Docker backend enforces it.")
 
     @model_validator(mode="after")
     def _cell_within_total(self) -> Limits:

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import nbformat
 
+from runner import assignments
+from runner.paths import ProjectPaths
+
 
 def write_notebook(path: Path, *cells: str, markdown: str = "# Домашнее задание") -> Path:
     notebook = nbformat.v4.new_notebook()
@@ -13,6 +16,16 @@ def write_notebook(path: Path, *cells: str, markdown: str = "# Домашнее 
     notebook.cells += [nbformat.v4.new_code_cell(source) for source in cells]
     nbformat.write(notebook, path)
     return path
+
+
+def with_limits(project: ProjectPaths, assignment_id: str, limits: str) -> assignments.Assignment:
+    """A copy of an assignment with other limits, to provoke them cheaply."""
+    path = project.assignments / assignment_id / "assignment.yaml"
+    text = path.read_text()
+    start = text.index("limits:")
+    end = text.index("collect:")
+    path.write_text(text[:start] + limits + "\n" + text[end:])
+    return assignments.load(assignment_id, project)
 
 
 AUTOGRAD_GOOD = (

@@ -14,7 +14,13 @@ from runner import assignments
 from runner.grading import grade
 from runner.report.model import Mode, Report, Status
 from runner.sandbox.backends import Bubblewrap, bubblewrap_works
-from tests.notebooks import AUTOGRAD_GOOD, KERAS_SMALL, TORCH_SMALL, write_notebook
+from tests.notebooks import (
+    AUTOGRAD_GOOD,
+    KERAS_SMALL,
+    TORCH_SMALL,
+    with_limits,
+    write_notebook,
+)
 
 needs_sandbox = pytest.mark.skipif(
     not bubblewrap_works() and os.environ.get("CI") != "true",
@@ -24,16 +30,6 @@ needs_sandbox = pytest.mark.skipif(
 def _grade(assignment, notebook: Path, out: Path, mode=Mode.grade) -> Report:
     loaded = assignment if not isinstance(assignment, str) else assignments.load(assignment)
     return grade(loaded, notebook, out, mode=mode, backend=Bubblewrap())
-
-
-def _limited(project_copy, assignment_id: str, limits: str):
-    """A copy of an assignment with other limits, to provoke them cheaply."""
-    path = project_copy.assignments / assignment_id / "assignment.yaml"
-    text = path.read_text()
-    start = text.index("limits:")
-    end = text.index("collect:")
-    path.write_text(text[:start] + limits + "\n" + text[end:])
-    return assignments.load(assignment_id, project_copy)
 
 
 @needs_sandbox
@@ -100,7 +96,7 @@ assert seen == [None, False, False, False], seen
 
 @needs_sandbox
 def test_cell_timeout_is_reported_and_later_cells_skipped(tmp_path, project_copy):
-    assignment = _limited(project_copy, "autograd_derivative",
+    assignment = with_limits(project_copy, "autograd_derivative",
                           "limits: {total_seconds: 120, cell_seconds: 3, memory_mb: 2048}")
     notebook = write_notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(60)", "x = 1")
     report = _grade(assignment, notebook, tmp_path / "out")
@@ -113,7 +109,7 @@ def test_cell_timeout_is_reported_and_later_cells_skipped(tmp_path, project_copy
 
 @needs_sandbox
 def test_memory_bomb_is_killed_and_explained(tmp_path, project_copy):
-    assignment = _limited(project_copy, "autograd_derivative",
+    assignment = with_limits(project_copy, "autograd_derivative",
                           "limits: {total_seconds: 120, cell_seconds: 100, memory_mb: 600}")
     notebook = write_notebook(tmp_path / "bomb.ipynb", """\
 blocks = []
@@ -160,7 +156,7 @@ def test_check_without_a_sandbox_runs_and_says_so(tmp_path):
 
 @needs_sandbox
 def test_flooded_output_is_capped_in_the_executed_notebook(tmp_path, project_copy):
-    assignment = _limited(project_copy, "autograd_derivative",
+    assignment = with_limits(project_copy, "autograd_derivative",
                           "limits: {total_seconds: 120, cell_seconds: 60, output_kb: 64}")
     notebook = write_notebook(tmp_path / "flood.ipynb",
                               "for i in range(200_000):\n    print('spam' * 10, i)")

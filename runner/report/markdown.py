@@ -88,6 +88,8 @@ def describe_sandbox(sandbox: SandboxInfo) -> str:
     """One line a student can check: was their code isolated, and under which limits."""
     parts = [sandbox.backend, "isolated" if sandbox.isolated else "NOT isolated",
              "network on" if sandbox.network else "no network"]
+    if sandbox.image:
+        parts.append(f"image {sandbox.image}")
     text = ", ".join(parts)
     if sandbox.limits:
         text += "; limits: " + ", ".join(f"{k}={v}" for k, v in sorted(sandbox.limits.items()))

@@ -68,6 +68,7 @@ class SandboxInfo(BaseModel):
     isolated: bool
     network: bool
     limits: dict[str, float | int | str] = Field(default_factory=dict)
+    image: str | None = Field(default=None, description="The container image (docker only).")
 
 
 class Execution(BaseModel):

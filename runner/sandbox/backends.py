@@ -44,6 +44,10 @@ class Backend:
     def job_dir(self, root: Path) -> JobDir:
         return JobDir.create(root)
 
+    def describe(self) -> dict[str, str]:
+        """What else the report should say about this sandbox."""
+        return {}
+
     def command(self, request: RunRequest) -> list[str]:
         return [sys.executable, *request.job.agent_args]
 

@@ -6,28 +6,47 @@ import re
 from pathlib import Path
 
 from runner.errors import SandboxUnavailable
+from runner.sandbox import engine
 from runner.sandbox.backends import Backend, Bubblewrap, bubblewrap_works
 from runner.spec import GpuPolicy
 
-BACKENDS = ("auto", "bubblewrap", "none")
+BACKENDS = ("auto", "docker", "local", "none")
+BACKEND_HELP = ("Sandbox: docker (a locked-down container from the grading image), local "
+                "(bubblewrap namespaces on this machine), none (no isolation: only with "
+                "--unsafe-no-sandbox, or for `check`), or auto: docker when an engine and the "
+                "grading image are there, else local.")
 
 
-def choose_backend(name: str, *, allow_unsandboxed: bool) -> Backend:
-    """``auto`` prefers isolation; ``none`` only when the caller allows it."""
+def choose_backend(name: str, *, allow_unsandboxed: bool, image: str | None = None) -> Backend:
+    """``auto`` prefers the container, then bubblewrap; ``none`` only when the caller allows."""
+    from runner.sandbox.docker_backend import Docker
+
     if name not in BACKENDS:
         raise SandboxUnavailable(f"unknown backend {name!r}",
                                  hint=f"Use one of: {', '.join(BACKENDS)}.")
-    if name in ("auto", "bubblewrap") and bubblewrap_works():
+    if name == "docker":
+        engine.client()  # raises, saying why, when no engine answers
+        engine.require_image(engine.image_name(image))
+        return Docker(image)
+    if name == "auto" and engine.engine_reachable() and engine.has_image(
+            engine.image_name(image)):
+        return Docker(image)
+    if name in ("auto", "local") and bubblewrap_works():
         return Bubblewrap()
-    if name == "bubblewrap":
-        raise SandboxUnavailable("bubblewrap is not usable on this machine",
+    if name == "local":
+        raise SandboxUnavailable("the local sandbox (bubblewrap) is not usable on this machine",
                                  hint="Install it (apt-get install bubblewrap) and make sure "
-                                      "unprivileged user namespaces are enabled.")
-    if allow_unsandboxed:
+                                      "unprivileged user namespaces are enabled; or use "
+                                      "--backend docker.")
+    if name in ("none", "auto") and allow_unsandboxed:
         return Backend()
+    if name == "none":
+        raise SandboxUnavailable("--backend none runs student code without any isolation",
+                                 hint="Add --unsafe-no-sandbox if you trust this notebook.")
     raise SandboxUnavailable(
         "no sandbox is available to run untrusted student code",
-        hint="Install bubblewrap (apt-get install bubblewrap), or pass --unsafe-no-sandbox "
+        hint="Start a Docker engine and build the grading image (`nngrade image build`), or "
+             "install bubblewrap (apt-get install bubblewrap); or pass --unsafe-no-sandbox "
              "if you trust this notebook.")
 
 

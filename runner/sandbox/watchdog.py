@@ -9,7 +9,7 @@ import subprocess
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psutil
 
@@ -26,6 +26,7 @@ class Supervised:
     killed_for: str | None  # "time", "memory", "processes" or None
     peak_memory_mb: float
     output_tail: str
+    notes: list[str] = field(default_factory=list)  # for the report, in plain words
 
 
 def _tree(root: psutil.Process) -> list[psutil.Process]:

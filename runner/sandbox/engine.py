@@ -1,0 +1,71 @@
+"""The Docker engine: connect once, tell whether it and the grading image are usable.
+
+The engine is found the way the docker CLI finds it (``DOCKER_HOST`` and friends),
+so a remote engine works: nngrade never shares paths with it, only the API.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from runner.errors import SandboxUnavailable
+
+DEFAULT_IMAGE = "nngrade-grader:latest"
+IMAGE_ENV = "NNGRADE_IMAGE"
+API_TIMEOUT_SECONDS = 120
+
+
+def image_name(requested: str | None = None) -> str:
+    return requested or os.environ.get(IMAGE_ENV) or DEFAULT_IMAGE
+
+
+@functools.cache
+def client():
+    """A docker client, or SandboxUnavailable saying why there is none."""
+    try:
+        import docker
+    except ImportError as error:  # pragma: no cover - docker is a dependency
+        raise SandboxUnavailable("the docker Python package is missing",
+                                 hint="pip install docker") from error
+    try:
+        engine = docker.from_env(timeout=API_TIMEOUT_SECONDS)
+        engine.ping()
+    except Exception as error:  # connection refused, no socket, bad DOCKER_HOST, ...
+        raise SandboxUnavailable(
+            f"no Docker engine is reachable ({_short(error)})",
+            hint="Start one (e.g. `dockerd &` as root, or `systemctl start docker`), or set "
+                 "DOCKER_HOST to a remote engine; or use --backend local.") from error
+    return engine
+
+
+def engine_reachable() -> bool:
+    try:
+        client()
+    except SandboxUnavailable:
+        client.cache_clear()
+        return False
+    return True
+
+
+def has_image(name: str) -> bool:
+    import docker.errors
+
+    try:
+        client().images.get(name)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+def require_image(name: str) -> None:
+    if not has_image(name):
+        raise SandboxUnavailable(
+            f"the Docker engine has no image {name!r}",
+            hint="Build it with `nngrade image build` (see the README, 'The grading image'), "
+                 f"or name another one with --image or {IMAGE_ENV}.")
+
+
+def _short(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[-1][:200] if text else type(error).__name__

@@ -1,0 +1,315 @@
+"""Real containers: the Docker backend grades, and holds against hostile notebooks.
+
+Needs a Docker engine and the grading image (`nngrade image build`, see the
+README). Skipped without them, except under CI=true, where a missing engine fails.
+Each hostile notebook must end within its limits, be reported in plain words, be
+scored only on what was legitimately measured, and leave everything else alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from runner import assignments
+from runner.datasets.splits import load_official
+from runner.grading import grade
+from runner.report.model import Mode, Report, Status
+from runner.sandbox import engine
+from runner.sandbox.docker_backend import Docker
+from tests.notebooks import AUTOGRAD_GOOD, with_limits, write_notebook
+
+
+def _docker_ready() -> bool:
+    return engine.engine_reachable() and engine.has_image(engine.image_name())
+
+
+needs_docker = pytest.mark.skipif(
+    os.environ.get("CI") != "true" and not _docker_ready(),
+    reason="no Docker engine or no grading image (nngrade image build)")
+pytestmark = needs_docker
+
+
+def _grade(assignment, notebook: Path, out: Path, mode=Mode.grade) -> Report:
+    loaded = assignment if not isinstance(assignment, str) else assignments.load(assignment)
+    return grade(loaded, notebook, out, mode=mode, backend=Docker())
+
+
+def _our_containers() -> list:
+    return engine.client().containers.list(all=True, filters={"label": "org.nngrade.job"})
+
+
+def _cheap(project_copy, limits: str):
+    return with_limits(project_copy, "autograd_derivative", f"limits: {{{limits}}}")
+
+
+def test_container_grades_with_full_marks_and_is_removed(tmp_path):
+    notebook = write_notebook(tmp_path / "hw.ipynb", *AUTOGRAD_GOOD)
+    report = _grade("autograd_derivative", notebook, tmp_path / "out")
+    assert (report.score, report.status) == (10, Status.graded)
+    sandbox = report.sandbox
+    assert (sandbox.backend, sandbox.isolated, sandbox.network) == ("docker", True, False)
+    assert sandbox.image == engine.image_name()
+    assert sandbox.limits["memory_mb"] == 4096 and sandbox.limits["disk_mb"] == 2048
+    assert "image nngrade-grader" in (tmp_path / "out" / "report.md").read_text()
+    assert _our_containers() == []
+
+
+def test_infinite_loop_that_ignores_signals_ends_at_the_time_limit(tmp_path, project_copy):
+    assignment = _cheap(project_copy, "total_seconds: 70, cell_seconds: 5, memory_mb: 2048")
+    notebook = write_notebook(tmp_path / "loop.ipynb", """\
+import signal, subprocess, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+stubborn = subprocess.Popen([sys.executable, '-c', 'import signal, time; '
+                             'signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(10**6)'])
+while True:
+    pass
+""", "x = 1")
+    started = time.monotonic()
+    report = _grade(assignment, notebook, tmp_path / "out")
+    assert time.monotonic() - started < 70 + 30 + 20  # total limit, grace, setup
+    assert report.execution.cells[0].status in ("timeout", "killed")
+    assert report.execution.cells[1].status == "skipped"
+    assert report.status is Status.partial and report.score == 0
+    assert _our_containers() == []
+
+
+def test_memory_bomb_is_stopped_and_called_out_of_memory(tmp_path, project_copy):
+    assignment = _cheap(project_copy, "total_seconds: 120, cell_seconds: 100, memory_mb: 600")
+    notebook = write_notebook(tmp_path / "bomb.ipynb", """\
+blocks = []
+while True:
+    blocks.append(bytearray(50 * 2**20))
+""")
+    report = _grade(assignment, notebook, tmp_path / "out")
+    assert "used more than 600 MB of memory" in report.execution.stopped
+    assert report.execution.cells[0].status in ("kernel-died", "killed")
+    assert report.execution.seconds < 60
+    assert report.score == 0
+
+
+def test_fork_bomb_is_contained_and_a_neighbour_is_unaffected(tmp_path, project_copy):
+    assignment = _cheap(project_copy,
+                        "total_seconds: 120, cell_seconds: 20, processes: 64, cpus: 0.5")
+    bomb = write_notebook(tmp_path / "bomb.ipynb", """\
+import subprocess
+subprocess.run(['bash', '-c', ':(){ :|:& };:'], timeout=10)
+""", "import time\ntime.sleep(3)", "x = 1")
+    good = write_notebook(tmp_path / "good.ipynb", *AUTOGRAD_GOOD)
+    neighbour: list[Report] = []
+    thread = threading.Thread(target=lambda: neighbour.append(
+        _grade("autograd_derivative", good, tmp_path / "good")))
+    thread.start()
+    report = _grade(assignment, bomb, tmp_path / "bomb")
+    thread.join()
+    assert "hit its limit of 64 processes" in (report.execution.stopped or "")
+    assert report.status is Status.partial and report.execution.seconds < 60
+    assert neighbour[0].score == 10
+    assert _our_containers() == []
+
+
+def test_filling_the_disk_stops_at_the_quota(tmp_path, project_copy):
+    assignment = _cheap(project_copy, "total_seconds: 120, cell_seconds: 60, memory_mb: 2048, "
+                                      "disk_mb: 100")
+    notebook = write_notebook(tmp_path / "fill.ipynb", """\
+with open('filler.bin', 'wb') as handle:
+    while True:
+        handle.write(b'0' * 2**20)
+        handle.flush()
+""")
+    report = _grade(assignment, notebook, tmp_path / "out")
+    cell = report.execution.cells[0]
+    assert cell.status == "error" and "No space left on device" in cell.error
+    assert report.status is Status.partial
+
+
+def test_no_network_and_no_way_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNGRADE_TEST_SECRET", "s3cr3t")
+    root = Path(__file__).resolve().parents[1]
+    notebook = write_notebook(tmp_path / "escape.ipynb", f"""\
+import glob, importlib.util, os, pathlib, socket
+found = {{}}
+try:
+    socket.create_connection(('1.1.1.1', 80), timeout=3)
+    found['connect'] = True
+except OSError:
+    pass
+try:
+    socket.getaddrinfo('pypi.org', 443)
+    found['dns'] = True
+except OSError:
+    pass
+if os.environ.get('NNGRADE_TEST_SECRET'):
+    found['secret'] = True
+for path in ['/usr/share/datasets', '/var/run/docker.sock', {str(root)!r},
+             '/job/reference_solutions', '/etc/shadow']:
+    if os.path.exists(path) and os.access(path, os.R_OK):
+        found[path] = True
+if importlib.util.find_spec('graders') or importlib.util.find_spec('runner'):
+    found['grader code'] = True
+assert found == {{}}, found
+""", """\
+import gzip, hashlib, numpy as np
+label_hashes = set()
+for path in glob.glob('/job/**/*labels*', recursive=True):
+    raw = gzip.open(path).read() if path.endswith('.gz') else open(path, 'rb').read()
+    label_hashes.add(hashlib.sha256(np.frombuffer(raw, np.uint8, offset=8).tobytes()).hexdigest())
+print(sorted(label_hashes))
+""")
+    report = _grade("fashion_mnist_cnn", notebook, tmp_path / "out")
+    assert report.execution.cells[0].status == "ok", report.execution.cells[0].error
+    executed = (tmp_path / "out" / "executed.ipynb").read_text()
+    hidden = load_official("fashion_mnist", allow_download=False).test_y
+    assert hashlib.sha256(hidden.tobytes()).hexdigest() not in executed
+    assert executed.count("', '") >= 1  # label files were there to look at: public ones
+
+
+def test_kernel_suicide_is_reported_as_a_dead_kernel(tmp_path):
+    for how in ("os._exit(3)", "os.kill(os.getpid(), 9)"):
+        notebook = write_notebook(tmp_path / "die.ipynb", "import os\n" + how, "x = 1")
+        report = _grade("autograd_derivative", notebook, tmp_path / how[:7])
+        cells = report.execution.cells
+        assert [c.status for c in cells] == ["kernel-died", "skipped"], how
+        assert "kernel died" in cells[0].error
+        assert report.status is Status.partial
+
+
+def test_killing_the_grader_agent_loses_only_the_students_own_run(tmp_path):
+    notebook = write_notebook(tmp_path / "kill.ipynb", "import os\nos.kill(os.getppid(), 9)")
+    report = _grade("autograd_derivative", notebook, tmp_path / "out")
+    assert report.status in (Status.partial, Status.failed)
+    assert report.score == 0
+    assert _our_containers() == []
+
+
+def test_daemon_and_forged_outputs_change_nothing_nngrade_wrote(tmp_path):
+    forger = """\
+import json, os, subprocess, sys
+code = '''
+import json, os, time
+forged = {"cells": [], "report": "forged", "score": 10}
+while True:
+    for name in ("report.json", "run.json", "measurements.json"):
+        try:
+            with open("/job/out/" + name, "w") as handle:
+                json.dump(forged, handle)
+        except OSError:
+            pass
+    time.sleep(0.01)
+'''
+subprocess.Popen([sys.executable, '-c', code], start_new_session=True,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+with open('report.json', 'w') as handle:
+    json.dump({'score': 10, 'max_score': 10}, handle)
+"""
+    notebook = write_notebook(tmp_path / "forge.ipynb", forger, "import time\ntime.sleep(2)")
+    out = tmp_path / "out"
+    report = _grade("autograd_derivative", notebook, out)
+    assert report.score <= 1  # at most "executes": f and grad_f were never defined
+    written = {name: (out / name).read_bytes() for name in ("report.json", "report.md")}
+    time.sleep(2)
+    assert {name: (out / name).read_bytes() for name in written} == written
+    assert Report.model_validate_json(written["report.json"]).score == report.score
+    assert _our_containers() == []
+
+
+def test_flooding_stdout_at_the_file_descriptor_is_drained_and_capped(tmp_path, project_copy):
+    assignment = _cheap(project_copy, "total_seconds: 120, cell_seconds: 90, output_kb: 64")
+    notebook = write_notebook(tmp_path / "flood.ipynb", """\
+import os
+import stat
+for _ in range(4000):
+    os.write(1, b'x' * 65536)
+for i in range(100_000):
+    print('spam' * 10, i)
+""")
+    report = _grade(assignment, notebook, tmp_path / "out")
+    assert report.execution.cells[0].status == "ok"
+    assert (tmp_path / "out" / "executed.ipynb").stat().st_size < 200 * 1024
+
+
+def test_a_notebook_of_hundreds_of_megabytes_is_refused_before_running(tmp_path):
+    notebook = tmp_path / "huge.ipynb"
+    with notebook.open("wb") as handle:
+        handle.write(b'{"cells": [')
+        handle.truncate(300 * 2**20)
+    result = subprocess.run(
+        [sys.executable, "-m", "runner", "grade", "autograd_derivative", str(notebook),
+         "--out", str(tmp_path / "out"), "--backend", "docker"],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "over the 100 MiB limit" in result.stderr
+    assert _our_containers() == []
+
+
+def test_keras_2_style_notebook_runs_on_tf_keras(tmp_path):
+    notebook = write_notebook(tmp_path / "keras2.ipynb", """\
+import os
+import stat
+os.environ['TF_USE_LEGACY_KERAS'] = '1'
+import tensorflow as tf
+from tensorflow import keras
+from tensorflow.keras.datasets import fashion_mnist
+from tensorflow.keras.utils import to_categorical
+import tf_keras
+assert keras.layers.Dense is tf_keras.layers.Dense and tf_keras.__version__.startswith('2.')
+(x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()
+x_train, x_test = x_train[:6000] / 255.0, x_test / 255.0
+y_train = to_categorical(y_train[:6000], 10)
+""", """\
+model = keras.models.Sequential([
+    keras.layers.Flatten(input_shape=(28, 28)),
+    keras.layers.Dense(128, activation='relu'),
+    keras.layers.Dense(10, activation='softmax'),
+])
+model.compile(optimizer=keras.optimizers.Adam(lr=0.001), loss='categorical_crossentropy',
+              metrics=['acc'])
+model.fit(x_train, y_train, epochs=2, batch_size=128, verbose=0)
+""")
+    report = _grade("fashion_mnist_cnn", notebook, tmp_path / "out", mode=Mode.check)
+    assert [c.status for c in report.execution.cells] == ["ok", "ok"], report.execution.cells
+    assert [m.kind for m in report.models] == ["mlp"]
+    assert report.models[0].framework == "keras"
+    assert report.models[0].accuracy > 0.7
+
+
+def test_an_unreachable_engine_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no.sock")
+    engine.client.cache_clear()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "runner", "grade", "autograd_derivative",
+             str(write_notebook(tmp_path / "a.ipynb", *AUTOGRAD_GOOD)), "--out",
+             str(tmp_path / "out"), "--backend", "docker"],
+            capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "150"})
+    finally:
+        engine.client.cache_clear()
+    assert result.returncode == 2
+    assert "no Docker engine is reachable" in result.stderr
+    assert "--backend local" in result.stderr
+
+
+def test_archive_with_climbing_paths_and_links_grades_only_its_notebook(tmp_path):
+    notebook = write_notebook(tmp_path / "hw.ipynb", *AUTOGRAD_GOOD).read_bytes()
+    archive = tmp_path / "submission.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("ivanov/hw.ipynb", notebook)
+        bundle.writestr("../../../tmp/planted.py", b"print('planted')")
+        link = zipfile.ZipInfo("ivanov/data")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        bundle.writestr(link, "/usr/share/datasets/fashion-mnist")
+    report = _grade("autograd_derivative", archive, tmp_path / "out")
+    assert report.score == 10
+    assert any("../../../tmp/planted.py: outside the archive" in n for n in report.notes)
+    assert any("ivanov/data: a link" in n for n in report.notes)
+    assert not Path("/tmp/planted.py").exists()
