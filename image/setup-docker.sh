@@ -18,7 +18,7 @@ fi
 
 if ! docker info >/dev/null 2>&1; then
   echo "setup-docker: starting dockerd (log: /var/log/nngrade-dockerd.log)"
-  nohup dockerd >/var/log/nngrade-dockerd.log 2>&1 &
+  setsid nohup dockerd </dev/null >/var/log/nngrade-dockerd.log 2>&1 &
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { echo "setup-docker: dockerd did not start" >&2; exit 1; }
 fi

@@ -112,7 +112,8 @@ def check(
 @app.command()
 def grade(
     assignment_id: Annotated[str, typer.Argument(metavar="ID")],
-    notebook: Annotated[Path, typer.Argument(help="The submitted .ipynb file.")],
+    notebook: Annotated[Path, typer.Argument(
+        help="The submitted .ipynb file, or a .zip / .tar.gz holding one.")],
     out: Annotated[Path, typer.Option(help="Folder for report.json/.md/.html and the "
                                            "executed notebook.")],
     data_dir: DataDir = None,

@@ -40,6 +40,7 @@ def test_container_is_locked_down_with_the_spec_limits(tmp_path):
                                                 "nosuid,nodev")
     assert create["user"] == "1500:1500" and plan.student_uid >= 20000
     assert "device_requests" not in create
+    assert create["auto_remove"] and int(create["command"][1]) > 1800  # ends if nngrade dies
     assert plan.agent_environment["CUDA_VISIBLE_DEVICES"] == ""
     assert plan.agent_environment["HOME"] == "/job/home"
 
@@ -47,7 +48,7 @@ def test_container_is_locked_down_with_the_spec_limits(tmp_path):
 def test_a_gpu_run_asks_for_exactly_its_device_by_id(tmp_path):
     plan = _plan(tmp_path, ["3"])
     assert plan.create["device_requests"] == [
-        {"Driver": "nvidia", "DeviceIDs": ["3"], "Capabilities": [["gpu"]]}]
+        {"Driver": "", "DeviceIDs": ["3"], "Capabilities": [["gpu"]]}]  # as `--gpus device=3`
     # Inside the container the one GPU it sees is device 0.
     assert plan.agent_environment["CUDA_VISIBLE_DEVICES"] == "0"
     assert plan.create["environment"]["NVIDIA_DRIVER_CAPABILITIES"] == "compute,utility"

@@ -29,6 +29,8 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import docker.errors
+import docker.types
 from docker.utils.socket import STDERR, STDOUT, frames_iter
 
 from runner.errors import SandboxUnavailable
@@ -40,6 +42,7 @@ from runner.sandbox.watchdog import OUTPUT_TAIL_BYTES, Supervised
 INSIDE = PurePosixPath("/job")
 HOLDER_UID = 1500
 STUDENT_UIDS = (20000, 59999)
+LINGER_SECONDS = 600  # room to copy out/ after the time limit, before the container ends
 PID_HEADROOM = 32  # pids under the container's limit that the student's uid cannot take
 TMP_MB = 512
 SHM_MB = 512
@@ -79,7 +82,7 @@ class Docker(Backend):
     def describe(self) -> dict[str, str]:
         return {"image": self.image}
 
-    def plan(self, request: RunRequest, *, cpus: float | None = None) -> ContainerPlan:
+    def plan(self, request: RunRequest) -> ContainerPlan:
         """The container's settings for one run."""
         limits = request.limits
         uid = random.randint(*STUDENT_UIDS)
@@ -87,7 +90,9 @@ class Docker(Backend):
         environment["CUDA_VISIBLE_DEVICES"] = ",".join(str(i) for i in range(len(request.gpus)))
         create = {
             "image": self.image,
-            "command": ["sleep", "infinity"],
+            # Ends (and auto_remove removes the container) even if this process dies.
+            "command": ["sleep", str(limits.total_seconds + GRACE_SECONDS + LINGER_SECONDS)],
+            "auto_remove": True,
             "user": f"{HOLDER_UID}:{HOLDER_UID}",
             "init": True,
             "network_mode": "none",
@@ -111,17 +116,14 @@ class Docker(Backend):
             "labels": {"org.nngrade.job": request.job.root.name},
             "detach": True,
         }
-        if cpus := (cpus or limits.cpus):
-            create["nano_cpus"] = int(cpus * 1e9)
+        if limits.cpus:
+            create["nano_cpus"] = int(limits.cpus * 1e9)
         if request.gpus:
-            create["device_requests"] = [{"Driver": "nvidia", "DeviceIDs": list(request.gpus),
+            create["device_requests"] = [{"Driver": "", "DeviceIDs": list(request.gpus),
                                           "Capabilities": [["gpu"]]}]
         return ContainerPlan(self.image, uid, create, environment)
 
     def run(self, request: RunRequest) -> Supervised:
-        import docker.errors
-        import docker.types
-
         client = engine.client()
         engine.require_image(self.image)
         plan = self.plan(request)
