@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up nngrade on a fresh Debian/Ubuntu machine: system packages, then a virtual
-# environment in .venv with nngrade, PyTorch, TensorFlow and the test tools.
+# environment in .venv with nngrade, PyTorch, TensorFlow, Ray and the test tools.
 # Safe to run again: it only installs what is missing.
 #   ./setup.sh            nngrade, with the local (bubblewrap) sandbox
 #   ./setup.sh --docker   also a Docker engine and the grading image (root, several GB)
@@ -27,10 +27,10 @@ if [[ ! -x .venv/bin/python ]]; then
   echo "setup: creating .venv"
   "$PYTHON" -m venv .venv
 fi
-if ! .venv/bin/python -c "import runner, docker, torch, torchvision, tensorflow, pytest" 2>/dev/null; then
+if ! .venv/bin/python -c "import runner, docker, sqlalchemy, ray, torch, torchvision, tensorflow, pytest" 2>/dev/null; then
   echo "setup: installing nngrade with PyTorch and TensorFlow into .venv (a few minutes)"
   .venv/bin/pip install --quiet --upgrade pip
-  .venv/bin/pip install --quiet -e ".[torch,tensorflow,dev]"
+  .venv/bin/pip install --quiet -e ".[torch,tensorflow,ray,dev]"
 fi
 if [[ ${1:-} == "--docker" ]]; then
   image/setup-docker.sh

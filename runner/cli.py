@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from runner import __version__, assignments
+from runner.cli_batch import batch
 from runner.cli_image import image_app
 from runner.errors import NngradeError
 from runner.grading import grade as grade_notebook
@@ -63,6 +64,7 @@ def _main(version: Annotated[bool, typer.Option(
 
 
 app.add_typer(image_app, name="image")
+app.command()(batch)
 
 
 @app.command("list")

@@ -28,6 +28,7 @@ from runner.sandbox import engine
 DEFAULT_TENSORFLOW = "tensorflow[and-cuda]==2.21.0"
 CPU_TENSORFLOW = "tensorflow-cpu==2.21.0"
 TF_KERAS = "tf-keras==2.21.0"
+WHEELHOUSE_PORT = 38765
 CONTEXT_FILES = ("Dockerfile", ".dockerignore", "image/requirements.txt")
 
 
@@ -65,7 +66,10 @@ def fill_wheelhouse(folder: Path, tensorflow: str, root: Path) -> None:
 def serve_folder(folder: Path) -> Iterator[str]:
     """Serve ``folder`` read-only over HTTP on the loopback; yields its URL."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    try:  # a fixed port keeps the URL, and so docker's build cache, the same between builds
+        server = ThreadingHTTPServer(("127.0.0.1", WHEELHOUSE_PORT), handler)
+    except OSError:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

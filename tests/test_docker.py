@@ -39,13 +39,27 @@ needs_docker = pytest.mark.skipif(
 pytestmark = needs_docker
 
 
+USED: list[Docker] = []  # the backends of the current test, to find their containers
+
+
+@pytest.fixture(autouse=True)
+def _forget_backends():
+    USED.clear()
+
+
 def _grade(assignment, notebook: Path, out: Path, mode=Mode.grade) -> Report:
     loaded = assignment if not isinstance(assignment, str) else assignments.load(assignment)
-    return grade(loaded, notebook, out, mode=mode, backend=Docker())
+    backend = Docker()
+    USED.append(backend)
+    return grade(loaded, notebook, out, mode=mode, backend=backend)
 
 
-def _our_containers() -> list:
-    return engine.client().containers.list(all=True, filters={"label": "org.nngrade.job"})
+def _containers_left() -> list:
+    """The containers this test's runs started that still exist (should be none)."""
+    started = [c for backend in USED for c in backend.started]
+    assert started, "no container was started"
+    return [c for c in started
+            if engine.client().containers.list(all=True, filters={"id": c})]
 
 
 def _cheap(project_copy, limits: str):
@@ -61,7 +75,7 @@ def test_container_grades_with_full_marks_and_is_removed(tmp_path):
     assert sandbox.image == engine.image_name()
     assert sandbox.limits["memory_mb"] == 4096 and sandbox.limits["disk_mb"] == 2048
     assert "image nngrade-grader" in (tmp_path / "out" / "report.md").read_text()
-    assert _our_containers() == []
+    assert _containers_left() == []
 
 
 def test_infinite_loop_that_ignores_signals_ends_at_the_time_limit(tmp_path, project_copy):
@@ -81,7 +95,7 @@ while True:
     assert report.execution.cells[0].status in ("timeout", "killed")
     assert report.execution.cells[1].status == "skipped"
     assert report.status is Status.partial and report.score == 0
-    assert _our_containers() == []
+    assert _containers_left() == []
 
 
 def test_memory_bomb_is_stopped_and_called_out_of_memory(tmp_path, project_copy):
@@ -115,7 +129,7 @@ subprocess.run(['bash', '-c', ':(){ :|:& };:'], timeout=10)
     assert "hit its limit of 64 processes" in (report.execution.stopped or "")
     assert report.status is Status.partial and report.execution.seconds < 60
     assert neighbour[0].score == 10
-    assert _our_containers() == []
+    assert _containers_left() == []
 
 
 def test_filling_the_disk_stops_at_the_quota(tmp_path, project_copy):
@@ -189,7 +203,7 @@ def test_killing_the_grader_agent_loses_only_the_students_own_run(tmp_path):
     report = _grade("autograd_derivative", notebook, tmp_path / "out")
     assert report.status in (Status.partial, Status.failed)
     assert report.score == 0
-    assert _our_containers() == []
+    assert _containers_left() == []
 
 
 def test_daemon_and_forged_outputs_change_nothing_nngrade_wrote(tmp_path):
@@ -220,7 +234,7 @@ with open('report.json', 'w') as handle:
     time.sleep(2)
     assert {name: (out / name).read_bytes() for name in written} == written
     assert Report.model_validate_json(written["report.json"]).score == report.score
-    assert _our_containers() == []
+    assert _containers_left() == []
 
 
 def test_flooding_stdout_at_the_file_descriptor_is_drained_and_capped(tmp_path, project_copy):
@@ -249,7 +263,6 @@ def test_a_notebook_of_hundreds_of_megabytes_is_refused_before_running(tmp_path)
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "over the 100 MiB limit" in result.stderr
-    assert _our_containers() == []
 
 
 def test_keras_2_style_notebook_runs_on_tf_keras(tmp_path):

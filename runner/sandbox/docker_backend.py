@@ -36,6 +36,7 @@ from docker.utils.socket import STDERR, STDOUT, frames_iter
 from runner.errors import SandboxUnavailable
 from runner.sandbox import engine
 from runner.sandbox.backends import GRACE_SECONDS, Backend, RunRequest
+from runner.sandbox.engine import OWNER_LABEL
 from runner.sandbox.job import PROBE_PACKAGE, READ_ONLY_PARTS, JobDir
 from runner.sandbox.watchdog import OUTPUT_TAIL_BYTES, Supervised
 
@@ -75,6 +76,7 @@ class Docker(Backend):
 
     def __init__(self, image: str | None = None) -> None:
         self.image = engine.image_name(image)
+        self.started: list[str] = []  # ids of the containers this backend ran
 
     def job_dir(self, root: Path) -> JobDir:
         return JobDir.create(root, INSIDE)
@@ -113,7 +115,7 @@ class Docker(Backend):
             "ulimits": [{"Name": "nproc", "Soft": limits.processes, "Hard": limits.processes},
                         {"Name": "core", "Soft": 0, "Hard": 0}],
             "environment": {"NVIDIA_DRIVER_CAPABILITIES": "compute,utility"},
-            "labels": {"org.nngrade.job": request.job.root.name},
+            "labels": {"org.nngrade.job": request.job.root.name, OWNER_LABEL: engine.owner()},
             "detach": True,
         }
         if limits.cpus:
@@ -126,6 +128,7 @@ class Docker(Backend):
     def run(self, request: RunRequest) -> Supervised:
         client = engine.client()
         engine.require_image(self.image)
+        engine.remove_orphans()
         plan = self.plan(request)
         create = dict(plan.create)
         create["ulimits"] = [docker.types.Ulimit(name=u["Name"], soft=u["Soft"], hard=u["Hard"])
@@ -142,6 +145,7 @@ class Docker(Backend):
                                      f"{error.explanation or error}",
                                      hint="Check `docker info`; for GPUs, the NVIDIA "
                                           "container toolkit must be installed.") from error
+        self.started.append(container.id)
         try:
             return _Session(client.api, container.id, request, plan).run()
         finally:

@@ -6,14 +6,19 @@ so a remote engine works: nngrade never shares paths with it, only the API.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import socket
+
+import psutil
 
 from runner.errors import SandboxUnavailable
 
 DEFAULT_IMAGE = "nngrade-grader:latest"
 IMAGE_ENV = "NNGRADE_IMAGE"
 API_TIMEOUT_SECONDS = 120
+OWNER_LABEL = "org.nngrade.owner"  # host:pid of the nngrade process that started it
 
 
 def image_name(requested: str | None = None) -> str:
@@ -64,6 +69,30 @@ def require_image(name: str) -> None:
             f"the Docker engine has no image {name!r}",
             hint="Build it with `nngrade image build` (see the README, 'The grading image'), "
                  f"or name another one with --image or {IMAGE_ENV}.")
+
+
+def owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@functools.cache
+def remove_orphans() -> int:
+    """Remove containers left by nngrade processes of this host that are gone (SIGKILL).
+
+    They would end by themselves after their time limit; this frees them at once.
+    Runs once per process.
+    """
+    import docker.errors
+
+    host = socket.gethostname()
+    removed = 0
+    for container in client().containers.list(all=True, filters={"label": OWNER_LABEL}):
+        owner_host, _, pid = container.labels.get(OWNER_LABEL, "").rpartition(":")
+        if owner_host == host and pid.isdigit() and not psutil.pid_exists(int(pid)):
+            with contextlib.suppress(docker.errors.APIError):
+                container.remove(force=True)
+                removed += 1
+    return removed
 
 
 def _short(error: Exception) -> str:

@@ -1,0 +1,218 @@
+"""Grading a class: intake of real folder and Moodle layouts, the gradebook, resuming."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from runner.batch.intake import collect
+from runner.sandbox.backends import bubblewrap_works
+from runner.sandbox.engine import OWNER_LABEL, engine_reachable, has_image, image_name
+from runner.sandbox.engine import client as engine_client
+from tests.notebooks import AUTOGRAD_GOOD, write_notebook
+
+FIXTURES = Path(__file__).parent / "fixtures" / "notebooks" / "autograd_derivative"
+
+needs_sandbox = pytest.mark.skipif(
+    os.environ.get("CI") != "true" and not bubblewrap_works()
+    and not (engine_reachable() and has_image(image_name())),
+    reason="no sandbox here (bubblewrap or Docker with the grading image)")
+
+
+def _notebook_bytes(tmp_path: Path) -> bytes:
+    return write_notebook(tmp_path / "_good.ipynb", *AUTOGRAD_GOOD).read_bytes()
+
+
+def test_folder_intake_finds_one_notebook_per_student_and_names_problems(tmp_path):
+    good = _notebook_bytes(tmp_path)
+    root = tmp_path / "class"
+    (root / "petrov" / "hw").mkdir(parents=True)
+    (root / "petrov" / "hw" / "homework.ipynb").write_bytes(good)
+    (root / "ivanov.ipynb").write_bytes(good)
+    (root / "sidorov").mkdir()
+    (root / "sidorov" / "a.ipynb").write_bytes(good)
+    (root / "sidorov" / "b.ipynb").write_bytes(good)
+    (root / "empty.ipynb").write_bytes(b"")
+    (root / "notes.txt").write_text("hello")
+    (root / "kuznetsova").mkdir()
+    with zipfile.ZipFile(root / "kuznetsova" / "hw.zip", "w") as bundle:
+        bundle.writestr("hw1/solution.ipynb", good)
+    (root / "broken.zip").write_bytes(b"PK\x03\x04 broken")
+    (root / "smirnov.ipynb").write_bytes(good)
+    (root / "smirnov").mkdir()
+    (root / "smirnov" / "again.ipynb").write_bytes(good)
+    (root / ".DS_Store").write_bytes(b"junk")
+
+    entries = {e.student: e for e in collect(root, tmp_path / "work")}
+    assert sorted(entries) == ["broken", "empty", "ivanov", "kuznetsova", "notes", "petrov",
+                               "sidorov", "smirnov"]
+    assert entries["petrov"].notebook.name == "homework.ipynb"
+    assert entries["kuznetsova"].notebook.name == "solution.ipynb"
+    assert entries["ivanov"].sha256 == entries["petrov"].sha256  # identical files
+    assert "found 2" in entries["sidorov"].problem
+    assert "empty file" in entries["empty"].problem
+    assert "not a notebook" in entries["notes"].problem
+    assert "not a readable archive" in entries["broken"].problem
+    assert "2 submissions under one student id" in entries["smirnov"].problem
+
+
+def test_moodle_download_layout_gives_names_and_participant_ids(tmp_path):
+    good = _notebook_bytes(tmp_path)
+    archive = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("Иван Иванов_123456_assignsubmission_file_/hw.ipynb", good)
+        bundle.writestr("Анна Петрова_223344_assignsubmission_file_/Homework 1.ipynb", good)
+        bundle.writestr("Oleg Sidorov_334455_assignsubmission_file_hw.ipynb", good)
+        bundle.writestr("Oleg Sidorov_334455_assignsubmission_file_readme.txt", b"text")
+    entries = {e.student: e for e in collect(archive, tmp_path / "work")}
+    assert sorted(entries) == ["Oleg Sidorov_334455", "Анна Петрова_223344",
+                               "Иван Иванов_123456"]
+    anna = entries["Анна Петрова_223344"]
+    assert (anna.participant, anna.full_name) == ("223344", "Анна Петрова")
+    assert anna.notebook.name == "Homework 1.ipynb" and anna.problem is None
+    assert entries["Oleg Sidorov_334455"].notebook.name.endswith("_hw.ipynb")
+
+
+def _class_folder(tmp_path: Path, good_students: int) -> Path:
+    root = tmp_path / "class"
+    root.mkdir()
+    for number in range(good_students):
+        # Different bytes per student, same code: a comment names the student.
+        write_notebook(root / f"student{number:02d}.ipynb", f"# student {number}",
+                       *AUTOGRAD_GOOD)
+    return root
+
+
+def _batch(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "runner", "batch", *args],
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+def _rows(out: Path) -> dict[str, tuple]:
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        return {row[0]: row[1:] for row in db.execute(
+            "select student, status, score, graded_at, submission_sha256 from results")}
+
+
+@needs_sandbox
+def test_batch_grades_mixed_class_writes_csv_and_resumes_without_regrading(tmp_path):
+    root = _class_folder(tmp_path, 2)
+    (root / "wrong.ipynb").write_bytes((FIXTURES / "wrong_function.ipynb").read_bytes())
+    (root / "garbage.ipynb").write_text("this is not json")
+    (root / "empty.ipynb").write_bytes(b"")
+    out = tmp_path / "out"
+    first = _batch("autograd_derivative", str(root), "--out", str(out), "--jobs", "2")
+    assert first.returncode == 0, first.stderr
+    with (out / "grades.csv").open(encoding="utf-8") as handle:
+        grades = {row["student"]: row for row in csv.DictReader(handle)}
+    assert sorted(grades) == ["empty", "garbage", "student00", "student01", "wrong"]
+    assert grades["student00"]["score"] == "10" and grades["student00"]["gradient_values"] == "4"
+    assert grades["wrong"]["status"] == "graded" and float(grades["wrong"]["score"]) < 10
+    assert grades["garbage"]["status"] == "problem" and "not valid JSON" in grades[
+        "garbage"]["problem"]
+    assert grades["empty"]["status"] == "problem"
+    assert (out / grades["student01"]["report"]).is_file()
+    # Same code under two names (only a comment differs): flagged for a human to look at.
+    assert "similar: student00 and student01" in first.stdout
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    assert "students/student00/report.html" in summary and "<svg" in summary
+    before = _rows(out)
+
+    second = _batch("autograd_derivative", str(root), "--out", str(out), "--jobs", "2")
+    assert second.returncode == 0, second.stderr
+    assert "graded 0, already in the gradebook 3" in second.stdout
+    after = _rows(out)
+    assert {s: after[s] for s in ("student00", "student01", "wrong")} == {
+        s: before[s] for s in ("student00", "student01", "wrong")}
+
+    write_notebook(root / "student01.ipynb", "# student 1, resubmitted", *AUTOGRAD_GOOD)
+    third = _batch("autograd_derivative", str(root), "--out", str(out))
+    assert "graded 1, already in the gradebook 2" in third.stdout
+    assert _rows(out)["student01"][3] != before["student01"][3]
+
+
+@needs_sandbox
+def test_batch_killed_with_sigkill_loses_nothing_and_resumes(tmp_path):
+    root = _class_folder(tmp_path, 6)
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runner", "batch", "autograd_derivative", str(root), "--out",
+         str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if (out / "gradebook.sqlite").exists() and len(_rows(out)) >= 2:
+            break
+        time.sleep(0.2)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        assert db.execute("pragma integrity_check").fetchone() == ("ok",)
+    survived = _rows(out)
+    assert 2 <= len(survived) < 6
+    assert all(row[0] == "graded" and row[1] == 10 for row in survived.values())
+
+    resumed = _batch("autograd_derivative", str(root), "--out", str(out))
+    assert resumed.returncode == 0, resumed.stderr
+    if engine_reachable():  # the killed batch's container, if it had one, was cleared away
+        orphans = engine_client().containers.list(
+            all=True, filters={"label": f"{OWNER_LABEL}={socket.gethostname()}:{process.pid}"})
+        assert orphans == []
+    assert f"already in the gradebook {len(survived)}" in resumed.stdout
+    final = _rows(out)
+    assert len(final) == 6 and all(row[1] == 10 for row in final.values())
+    assert {s: final[s] for s in survived} == survived  # not graded again
+
+
+@needs_sandbox
+def test_moodle_archive_batch_exports_worksheet_and_gradescope_results(tmp_path):
+    good = _notebook_bytes(tmp_path)
+    archive = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("Иван Иванов_123456_assignsubmission_file_/hw.ipynb", good)
+        bundle.writestr("Анна Петрова_223344_assignsubmission_file_/hw.ipynb", b"")
+    out = tmp_path / "out"
+    result = _batch("autograd_derivative", str(archive), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    with (out / "moodle_grades.csv").open(encoding="utf-8") as handle:
+        rows = {row["Identifier"]: row for row in csv.DictReader(handle)}
+    assert rows["Participant 123456"]["Grade"] == "10"
+    assert rows["Participant 123456"]["Full name"] == "Иван Иванов"
+    assert rows["Participant 223344"]["Grade"] == ""  # not gradable: no grade is uploaded
+    assert "empty file" in rows["Participant 223344"]["Feedback comments"]
+    results = json.loads((out / "students" / "Иван_Иванов_123456" / "results.json").read_text())
+    assert results["score"] == 10
+    tests = {t["number"]: t for t in results["tests"]}
+    assert tests["gradient_values"]["score"] == tests["gradient_values"]["max_score"] == 4
+    assert tests["gradient_values"]["status"] == "passed"
+
+
+@needs_sandbox
+@pytest.mark.skipif(os.environ.get("CI") != "true" and importlib.util.find_spec("ray") is None,
+                    reason="Ray is not installed (pip install -e '.[ray]')")
+def test_same_batch_runs_as_ray_tasks_on_a_local_ray(tmp_path):
+    root = _class_folder(tmp_path, 2)
+    (root / "garbage.ipynb").write_text("{not json")
+    out = tmp_path / "out"
+    result = _batch("autograd_derivative", str(root), "--out", str(out), "--executor", "ray",
+                    "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    rows = _rows(out)
+    assert {s: r[:2] for s, r in rows.items()} == {
+        "student00": ("graded", 10), "student01": ("graded", 10), "garbage": ("problem", 0)}
+    assert (out / "students" / "student01" / "report.html").is_file()
+    assert json.loads((out / "students" / "student00" / "results.json").read_text())["score"] == 10
+    again = _batch("autograd_derivative", str(root), "--out", str(out), "--executor", "ray")
+    assert "graded 0, already in the gradebook 2" in again.stdout
