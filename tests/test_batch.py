@@ -21,7 +21,7 @@ from runner.batch.intake import collect
 from runner.sandbox.backends import bubblewrap_works
 from runner.sandbox.engine import OWNER_LABEL, engine_reachable, has_image, image_name
 from runner.sandbox.engine import client as engine_client
-from tests.notebooks import AUTOGRAD_GOOD, write_notebook
+from tests.notebooks import AUTOGRAD_GOOD, with_limits, write_notebook
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks" / "autograd_derivative"
 
@@ -216,3 +216,80 @@ def test_same_batch_runs_as_ray_tasks_on_a_local_ray(tmp_path):
     assert json.loads((out / "students" / "student00" / "results.json").read_text())["score"] == 10
     again = _batch("autograd_derivative", str(root), "--out", str(out), "--executor", "ray")
     assert "graded 0, already in the gradebook 2" in again.stdout
+
+
+def test_parallel_jobs_share_the_cpus_unless_the_spec_sets_them(project_copy):
+    from runner import assignments
+    from runner.batch.run import with_cpu_share
+
+    assignment = assignments.load("autograd_derivative")
+    assert with_cpu_share(assignment, 1) is assignment
+    shared = with_cpu_share(assignment, 2).spec.limits.cpus
+    assert shared == max(1.0, (os.cpu_count() or 1) / 2)
+    fixed = with_limits(project_copy, "autograd_derivative", "limits: {cpus: 3}")
+    assert with_cpu_share(fixed, 8).spec.limits.cpus == 3
+
+
+HOSTILE = {
+    "loops_forever": "while True:\n    pass",
+    "memory_bomb": "blocks = []\nwhile True:\n    blocks.append(bytearray(50 * 2**20))",
+    "fork_bomb": "import subprocess, time\nsubprocess.run(['bash', '-c', ':(){ :|:& };:'])\n"
+                 "time.sleep(3)",
+    "exits": "import os\nos._exit(1)",
+    "phones_home": "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=3)",
+    "forges_report": "import json\njson.dump({'score': 10}, open('/job/out/report.json', 'w'))\n"
+                     "json.dump({'score': 10}, open('report.json', 'w'))",
+}
+
+
+def _mixed_class(tmp_path: Path) -> Path:
+    """22 students: good, wrong, hostile, broken files, a duplicate id and a copied pair."""
+    root = _class_folder(tmp_path, 6)  # student00..05: full marks, one solution
+    for copy in ("student06", "student07"):  # another correct solution, copied
+        (root / f"{copy}.ipynb").write_bytes((FIXTURES / "good.ipynb").read_bytes())
+    for name in ("wrong_function", "manual_gradient"):
+        (root / f"{name}.ipynb").write_bytes((FIXTURES / f"{name}.ipynb").read_bytes())
+    for name, code in HOSTILE.items():
+        write_notebook(root / f"{name}.ipynb", code)
+    (root / "garbage.ipynb").write_text("{not a notebook")
+    (root / "empty.ipynb").write_bytes(b"")
+    (root / "essay.docx").write_bytes(b"PK\x03\x04 a word file")
+    (root / "broken.zip").write_bytes(b"PK\x03\x04 broken")
+    (root / "twice.ipynb").write_bytes((root / "student00.ipynb").read_bytes())
+    (root / "twice").mkdir()
+    (root / "twice" / "hw.ipynb").write_bytes((root / "student01.ipynb").read_bytes())
+    return root
+
+
+@needs_sandbox
+@pytest.mark.parametrize("executor", ["local", "ray"])
+def test_a_class_of_22_mixed_notebooks_is_graded_in_one_command(tmp_path, project_copy,
+                                                                  executor):
+    if executor == "ray" and os.environ.get("CI") != "true" and not importlib.util.find_spec(
+            "ray"):
+        pytest.skip("Ray is not installed")
+    with_limits(project_copy, "autograd_derivative", "limits: {total_seconds: 60, "
+                "cell_seconds: 10, memory_mb: 1024, processes: 128}")
+    root = _mixed_class(tmp_path)
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "runner", "batch", "autograd_derivative", str(root), "--out",
+         str(out), "--jobs", "2", "--executor", executor], capture_output=True, text=True,
+        timeout=900, env={**os.environ, "COLUMNS": "200", "NNGRADE_HOME": str(project_copy.root)})
+    assert result.returncode == 0, result.stderr
+    with (out / "grades.csv").open(encoding="utf-8") as handle:
+        grades = {row["student"]: row for row in csv.DictReader(handle)}
+    assert len(grades) == 21  # 22 submissions, two of them under one id
+    for number in range(8):
+        assert grades[f"student{number:02d}"]["score"] == "10", grades[f"student{number:02d}"]
+    assert 0 < float(grades["wrong_function"]["score"]) < 10
+    assert 0 < float(grades["manual_gradient"]["score"]) < 10
+    for name in HOSTILE:
+        assert grades[name]["status"] in ("partial", "graded"), grades[name]
+        assert grades[name]["score"] == "0" or name == "forges_report", grades[name]
+        assert float(grades[name]["score"]) <= 1, grades[name]  # at most "it ran"
+    for name in ("garbage", "empty", "essay", "broken", "twice"):
+        assert grades[name]["status"] == "problem" and grades[name]["problem"], grades[name]
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    assert all(student in summary for student in grades)
+    assert "<td><code>student06</code></td><td><code>student07</code></td>" in summary

@@ -9,6 +9,8 @@ the work runs is the executor's business: threads on this machine
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import queue
 import re
 from collections.abc import Callable, Iterator
@@ -103,6 +105,7 @@ class LocalExecutor:
     def run(self, assignment: Assignment, tasks: list[Task],
             on_start: Callable[[Task], None]) -> Iterator[tuple[Task, Outcome]]:
         slots = gpu_slots(assignment.spec.gpu, self.gpus)
+        assignment = with_cpu_share(assignment, self.jobs)
 
         def work(task: Task) -> Outcome:
             gpu = slots.get() if slots else None
@@ -129,6 +132,16 @@ class LocalExecutor:
             finally:
                 for future in pending:
                     future.cancel()
+
+
+def with_cpu_share(assignment: Assignment, jobs: int) -> Assignment:
+    """Give each of ``jobs`` parallel runs its share of the CPUs, unless the spec sets one."""
+    limits = assignment.spec.limits
+    if jobs <= 1 or limits.cpus is not None:
+        return assignment
+    share = max(1.0, (os.cpu_count() or 1) / jobs)
+    spec = assignment.spec.model_copy(update={"limits": limits.model_copy(update={"cpus": share})})
+    return dataclasses.replace(assignment, spec=spec)
 
 
 def gpu_slots(policy: GpuPolicy, gpus: list[str] | None) -> queue.Queue | None:

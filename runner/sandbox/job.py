@@ -68,7 +68,9 @@ class JobDir:
 
     def write_config(self, *, probe: dict[str, Any], notebook_name: str, limits: Limits) -> None:
         """Write job.json, probe.json and the IPython startup file."""
-        finish_seconds = max(60, min(600, limits.total_seconds // 5))
+        # Time to measure the models after the last cell, never more than half of the total.
+        total = limits.total_seconds
+        finish_seconds = max(min(60, total // 2), min(600, total // 5))
         job = {
             "notebook": f"work/{notebook_name}",
             "executed": "out/executed.ipynb",
