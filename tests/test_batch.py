@@ -293,3 +293,20 @@ def test_a_class_of_22_mixed_notebooks_is_graded_in_one_command(tmp_path, projec
     summary = (out / "summary.html").read_text(encoding="utf-8")
     assert all(student in summary for student in grades)
     assert "<td><code>student06</code></td><td><code>student07</code></td>" in summary
+
+
+def test_gradebook_replaces_a_students_row_and_knows_what_is_current(tmp_path):
+    from runner.batch.gradebook import Grade, Gradebook, default_url
+
+    book = Gradebook(default_url(tmp_path))
+    book.put(Grade("hw", "ivanov", "1.0+a", "graded", score=5, submission_sha256="aa"))
+    book.put(Grade("hw", "ivanov", "1.0+a", "graded", score=7, submission_sha256="bb",
+                   checks=({"id": "executes", "points": 1, "max_points": 1, "passed": True},)))
+    book.put(Grade("hw", "petrov", "1.0+a", "problem", problem="empty file"))
+    again = Gradebook(default_url(tmp_path))  # a later run opens the same file
+    assert [(g.student, g.score) for g in again.all("hw")] == [("ivanov", 7), ("petrov", 0)]
+    assert again.get("hw", "ivanov").checks[0]["id"] == "executes"
+    assert again.is_current("hw", "ivanov", "bb", "1.0+a")
+    assert not again.is_current("hw", "ivanov", "aa", "1.0+a")  # the notebook changed
+    assert not again.is_current("hw", "ivanov", "bb", "1.0+b")  # the grader changed
+    assert not again.is_current("hw", "petrov", None, "1.0+a")  # problems are looked at again

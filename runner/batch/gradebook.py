@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 metadata = MetaData()
 results = Table(
@@ -94,13 +95,24 @@ class Gradebook:
             return [_grade(row) for row in connection.execute(query).mappings()]
 
     def put(self, grade: Grade) -> Grade:
-        """Insert or replace the student's row, in one transaction."""
+        """Insert or replace the student's row, in one transaction.
+
+        Two machines sharing a gradebook may write the same student at once; the loser
+        of that race sees the unique constraint fail and simply replaces the row again.
+        """
         values = {**grade.__dict__, "checks": json.dumps(list(grade.checks)),
                   "graded_at": grade.graded_at or datetime.now(UTC).isoformat()}
-        with self.engine.begin() as connection:
-            connection.execute(results.delete().where(
-                results.c.assignment == grade.assignment, results.c.student == grade.student))
-            connection.execute(results.insert().values(**values))
+        for attempt in range(3):
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(results.delete().where(
+                        results.c.assignment == grade.assignment,
+                        results.c.student == grade.student))
+                    connection.execute(results.insert().values(**values))
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
         return Grade(**{**values, "checks": grade.checks})
 
     def is_current(self, assignment: str, student: str, sha256: str | None,

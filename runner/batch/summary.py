@@ -18,7 +18,7 @@ from typing import Protocol
 from urllib.parse import quote
 
 from runner.batch.gradebook import Grade
-from runner.report.html import CSP, CSS, _e
+from runner.report.html import _e, html_page
 from runner.report.markdown import MISSING, fmt_num, fmt_points, fmt_seconds, one_line, plural
 from runner.report.plots import CNN_COLOR, MLP_COLOR, _to_svg
 from runner.report.write import write_atomic
@@ -328,21 +328,7 @@ def render_summary(spec: AssignmentSpec, grades: list[Grade], pairs: Sequence[Si
                       _everyone(spec, grades)))
     versions = ", ".join(sorted({g.grader_version for g in grades if g.grader_version}))
     footer = "nngrade class summary" + (f" · graded by {_e(versions)}" if versions else "")
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(heading)}</title>
-<style>{CSS}{SUMMARY_CSS}</style>
-</head>
-<body>
-{body}
-<footer>{footer}</footer>
-</body>
-</html>
-"""
+    return html_page(heading, body, footer, SUMMARY_CSS)
 
 
 def write_summary(spec: AssignmentSpec, grades: list[Grade], pairs: Sequence[SimilarPairLike],

@@ -220,6 +220,15 @@ def render_html(report: Report) -> str:
                                        _plots(report), _execution(report), _notes(report))
                      if part)
     title = f"{report.assignment_title}: {fmt_points(report.score, report.max_score)}"
+    footer = f"nngrade {_e(report.grader_version)} · report schema {report.schema_version}"
+    return html_page(title, body, footer)
+
+
+def html_page(title: str, body: str, footer: str, extra_css: str = "") -> str:
+    """A self-contained page: inline CSS, nothing loaded, scripts forbidden by its CSP.
+
+    ``body`` and ``footer`` are HTML already escaped by the caller; ``title`` is text.
+    """
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -227,11 +236,11 @@ def render_html(report: Report) -> str:
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{_e(title)}</title>
-<style>{CSS}</style>
+<style>{CSS}{extra_css}</style>
 </head>
 <body>
 {body}
-<footer>nngrade {_e(report.grader_version)} · report schema {report.schema_version}</footer>
+<footer>{footer}</footer>
 </body>
 </html>
 """
