@@ -25,3 +25,6 @@ fi
 
 image/debian-base.sh nngrade-base:bookworm
 .venv/bin/nngrade image build --base nngrade-base:bookworm --cpu --wheelhouse .cache/wheelhouse
+# The image is several GB: keep no earlier builds of it, nor the wheels it was built from.
+docker image prune --force >/dev/null
+rm -rf .cache/wheelhouse
