@@ -121,3 +121,12 @@ def test_file_count_is_capped(tmp_path, count):
     refused = extract_out(archive, tmp_path)
     assert len(list((tmp_path / "out").iterdir())) == MAX_OUT_FILES
     assert "more files than the limit" in refused
+
+
+def test_an_exec_counts_as_finished_only_once_it_has_an_exit_code():
+    from runner.sandbox.docker_backend import _finished
+
+    assert not _finished({"Running": False, "ExitCode": None})  # created, not started yet
+    assert not _finished({"Running": True, "ExitCode": None})
+    assert _finished({"Running": False, "ExitCode": 0})
+    assert _finished({"Running": False, "ExitCode": 137})

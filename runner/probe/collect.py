@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import tarfile
 import time
@@ -25,7 +26,14 @@ def collect(out_dir: str) -> None:
             tar.add(out_dir, arcname="out")  # symlinks stay links; the host refuses them
 
 
+def wait_for_the_word() -> None:
+    """Block until the host writes "go"; if stdin closes without it, never act on our own."""
+    if sys.stdin.buffer.read(2) != b"go":
+        while True:  # the host will start a fresh collector instead; end with the container
+            signal.pause()
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--wait"]:
-        sys.stdin.buffer.read(1)
+        wait_for_the_word()
     collect(sys.argv[-1])

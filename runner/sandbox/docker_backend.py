@@ -194,7 +194,7 @@ class _Session:
 
     def _watch(self, exec_id: str, started: float, seconds: float) -> str | None:
         last_progress = last_stats = 0.0
-        while self.api.exec_inspect(exec_id).get("Running"):
+        while not _finished(self.api.exec_inspect(exec_id)):
             now = time.monotonic()
             if now - started > seconds:
                 return "time"
@@ -280,6 +280,11 @@ class _Session:
                                      f"{problem.decode(errors='replace').strip()[:300]}",
                                      hint="Rebuild the grading image with `nngrade image "
                                           "build`; it needs GNU tar.")
+
+
+def _finished(state: dict) -> bool:
+    """An exec has ended: not running and with an exit code (before it starts it has none)."""
+    return not state.get("Running") and state.get("ExitCode") is not None
 
 
 def _read_stdout(sock, limit: int, stream: int = STDOUT) -> bytes:
