@@ -70,6 +70,11 @@ class Grade:
     participant: str | None = None
     graded_at: str = ""
 
+    def is_current(self, sha256: str | None, grader_version: str) -> bool:
+        """Made from exactly this submission by this grader: no need to grade it again."""
+        return (self.status != "problem" and sha256 is not None
+                and self.submission_sha256 == sha256 and self.grader_version == grader_version)
+
 
 def default_url(out_dir: Path) -> str:
     return f"sqlite:///{(out_dir / 'gradebook.sqlite').resolve()}"
@@ -119,8 +124,7 @@ class Gradebook:
                    grader_version: str) -> bool:
         """A grade exists for exactly this submission and this grader: no need to regrade."""
         grade = self.get(assignment, student)
-        return (grade is not None and grade.status != "problem" and sha256 is not None
-                and grade.submission_sha256 == sha256 and grade.grader_version == grader_version)
+        return grade is not None and grade.is_current(sha256, grader_version)
 
 
 def _grade(row) -> Grade:

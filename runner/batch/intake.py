@@ -87,7 +87,7 @@ def _entry(path: Path, workdir: Path) -> Entry:
     student, participant, full_name = _identity(path.name)
     known = {"participant": participant, "full_name": full_name}
     try:
-        notebook = _find_notebook(path, workdir / "inner" / _safe(student))
+        notebook = _find_notebook(path, workdir / "inner" / safe_name(student))
     except NngradeError as error:
         return Entry(student, None, problem=error.message, **known)
     if notebook.stat().st_size == 0:
@@ -134,5 +134,6 @@ def _one_per_student(entries: list[Entry]) -> list[Entry]:
     return result
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^\w.-]+", "_", name)[:100] or "student"
+def safe_name(student: str) -> str:
+    """A student id as a folder name: letters (any script), digits, '.', '-' and '_'."""
+    return re.sub(r"[^\w.-]+", "_", student)[:120] or "student"

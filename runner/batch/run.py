@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import queue
-import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from typing import Protocol
 from runner.assignments import Assignment
 from runner.batch.exports import write_gradescope_results
 from runner.batch.gradebook import Grade, Gradebook
-from runner.batch.intake import Entry
+from runner.batch.intake import Entry, safe_name
 from runner.errors import NngradeError, SandboxUnavailable
 from runner.grading import grade, grader_version
 from runner.report.model import Mode, Report
@@ -56,7 +55,7 @@ class BatchResult:
 
 
 def student_folder(out_dir: Path, student: str) -> Path:
-    return out_dir / "students" / (re.sub(r"[^\w.-]+", "_", student)[:120] or "student")
+    return out_dir / "students" / safe_name(student)
 
 
 def run_batch(assignment: Assignment, entries: list[Entry], out_dir: Path, book: Gradebook,
@@ -68,13 +67,13 @@ def run_batch(assignment: Assignment, entries: list[Entry], out_dir: Path, book:
     result = BatchResult()
     tasks: list[Task] = []
     for entry in entries:
+        kept = None if regrade or entry.notebook is None else book.get(spec.id, entry.student)
         if entry.notebook is None:
             problem = entry.problem or "no notebook"
             grade_ = book.put(_problem(spec.id, spec.max_score, version, entry, problem))
             result.problems.append(grade_)
             on_event("done", entry, grade_)
-        elif not regrade and book.is_current(spec.id, entry.student, entry.sha256, version):
-            kept = book.get(spec.id, entry.student)
+        elif kept is not None and kept.is_current(entry.sha256, version):
             result.skipped.append(kept)
             on_event("skip", entry, kept)
         else:
@@ -86,7 +85,7 @@ def run_batch(assignment: Assignment, entries: list[Entry], out_dir: Path, book:
     for task, outcome in executor.run(assignment, tasks, started):
         if isinstance(outcome, Report):
             write_gradescope_results(outcome, task.folder)
-            grade_ = _from_report(outcome, task.entry, version, out_dir)
+            grade_ = _from_report(outcome, task, version, out_dir)
         else:
             grade_ = _problem(spec.id, spec.max_score, version, task.entry, outcome)
         grade_ = book.put(grade_)
@@ -157,14 +156,15 @@ def gpu_slots(policy: GpuPolicy, gpus: list[str] | None) -> queue.Queue | None:
     return slots
 
 
-def _from_report(report: Report, entry: Entry, version: str, out_dir: Path) -> Grade:
+def _from_report(report: Report, task: Task, version: str, out_dir: Path) -> Grade:
+    entry = task.entry
     return Grade(
         assignment=report.assignment, student=entry.student, grader_version=version,
         status=report.status.value, score=report.score, max_score=report.max_score,
         checks=tuple({"id": c.id, "points": c.points, "max_points": c.max_points,
                       "passed": c.passed} for c in report.checks),
         submission_sha256=entry.sha256,
-        report_dir=str(student_folder(out_dir, entry.student).relative_to(out_dir)),
+        report_dir=str(task.folder.relative_to(out_dir)),
         seconds=report.execution.seconds, full_name=entry.full_name,
         participant=entry.participant)
 

@@ -243,9 +243,7 @@ class _Session:
         """Stop the student's processes and read out/, through the collector if it lives."""
         _, sock = collector
         try:
-            raw = getattr(sock, "_sock", sock)
-            raw.sendall(b"go")
-            raw.shutdown(socket.SHUT_WR)
+            _send_stdin(sock, b"go")
             archive = _read_stdout(sock, MAX_OUT_BYTES)
         except OSError:
             archive = b""
@@ -270,9 +268,7 @@ class _Session:
         exec_id = self.api.exec_create(self.id, ["tar", "-x", "--no-same-owner", "-C",
                                                  str(INSIDE)], stdin=True, user=user)["Id"]
         sock = self.api.exec_start(exec_id, socket=True)
-        raw = getattr(sock, "_sock", sock)
-        raw.sendall(archive)
-        raw.shutdown(socket.SHUT_WR)
+        _send_stdin(sock, archive)
         problem = _read_stdout(sock, 1 << 16, stream=STDERR)
         code = self.api.exec_inspect(exec_id).get("ExitCode")
         if code:
@@ -280,6 +276,13 @@ class _Session:
                                      f"{problem.decode(errors='replace').strip()[:300]}",
                                      hint="Rebuild the grading image with `nngrade image "
                                           "build`; it needs GNU tar.")
+
+
+def _send_stdin(sock, data: bytes) -> None:
+    """Write all of an exec's stdin, then close it (the read side stays open)."""
+    raw = getattr(sock, "_sock", sock)  # docker-py wraps the hijacked socket
+    raw.sendall(data)
+    raw.shutdown(socket.SHUT_WR)
 
 
 def _finished(state: dict) -> bool:

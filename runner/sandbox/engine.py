@@ -47,8 +47,7 @@ def client():
 def engine_reachable() -> bool:
     try:
         client()
-    except SandboxUnavailable:
-        client.cache_clear()
+    except SandboxUnavailable:  # not cached: the next call asks the engine again
         return False
     return True
 
