@@ -4,21 +4,56 @@ Archives come from students: names may climb out with ``../`` or start at ``/``,
 members may be links or devices, and sizes in headers may lie. Only regular files
 and folders are written, under the destination, within size and count limits
 measured on the bytes actually read.
+
+An archive Python cannot read (password-protected, a compression method such as
+deflate64, damaged data) is refused as a whole with a :class:`NotebookError` saying so;
+nothing else escapes :func:`unpack`. One member that cannot be written here (its folder
+is a file) is left out with a note instead.
+
+Names are made printable (see :mod:`runner.names`) and each path component is shortened
+to what the file system takes, so the files handed on have names every later step can
+store. Zip names without the UTF-8 flag (bit 11) are decoded as UTF-8 when their bytes
+are valid UTF-8 (macOS and some Linux tools write UTF-8 without setting the flag), else
+as cp866: Windows' built-in zip and older archivers write the OEM code page, which is
+cp866 on Russian Windows, the courses' main source. (The zip standard says cp437; a
+Western European cp437 name then reads as Cyrillic, still distinct and printable.)
 """
 
 from __future__ import annotations
 
+import errno
+import lzma
 import stat
+import struct
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from runner.errors import NotebookError
+from runner.names import fit_component, printable
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
 MAX_UNPACKED_BYTES = 512 * 2**20
 MAX_MEMBERS = 2000
+MAX_DEPTH = 64
+"""Folders in a member's name. Homework is never this deep; deeper trees overflow the
+recursive walks of pathlib and os."""
 IGNORED_PARTS = ("__MACOSX", ".ipynb_checkpoints")
+
+_UTF8_NAMES = 0x800
+_ENCRYPTED = 0x1 | 0x40  # traditional (ZipCrypto, WinZip AES) and "strong" encryption
+_READABLE_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2,
+                     zipfile.ZIP_LZMA} | ({93} if hasattr(zipfile, "ZIP_ZSTANDARD") else set())
+_METHOD_NAMES = {1: "shrink", 2: "reduce", 3: "reduce", 4: "reduce", 5: "reduce",
+                 6: "implode", 9: "deflate64", 10: "PKWARE implode", 18: "IBM TERSE",
+                 19: "IBM LZ77", 93: "Zstandard", 95: "xz", 96: "JPEG", 97: "WavPack",
+                 98: "PPMd"}
+# What the zip, tar, gzip, bz2, lzma and zlib readers raise on damaged or foreign data.
+_DAMAGED = (zipfile.BadZipFile, tarfile.TarError, zlib.error, lzma.LZMAError, EOFError,
+            OSError, ValueError, struct.error, RuntimeError, NotImplementedError)
+_INSTEAD = "or hand in the .ipynb file itself"
 
 
 def is_archive(path: Path) -> bool:
@@ -28,14 +63,17 @@ def is_archive(path: Path) -> bool:
 def unpack(archive: Path, dest: Path) -> list[str]:
     """Extract ``archive`` into ``dest``; returns the members refused, with why."""
     dest.mkdir(parents=True, exist_ok=True)
-    budget = _Budget()
+    budget = _Budget(archive)
     try:
         if archive.name.lower().endswith(".zip"):
             return _unpack_zip(archive, dest, budget)
         return _unpack_tar(archive, dest, budget)
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as error:
-        raise NotebookError(f"{archive}: not a readable archive ({error})",
-                            hint="Send the .ipynb file itself, or a .zip that opens.") from None
+    except NotebookError:  # a ValueError too: already says what is wrong
+        raise
+    except _DAMAGED as error:
+        raise NotebookError(f"{_shown(archive)}: not a readable archive ({_why(error)})",
+                            hint=f"It is damaged or not really a {_kind(archive)}: pack it "
+                                 f"again, {_INSTEAD}.") from None
 
 
 def notebook_from(archive: Path, dest: Path) -> tuple[Path, list[str]]:
@@ -45,80 +83,175 @@ def notebook_from(archive: Path, dest: Path) -> tuple[Path, list[str]]:
                        if p.is_file() and not set(p.relative_to(dest).parts) & set(IGNORED_PARTS))
     if len(notebooks) != 1:
         found = ", ".join(str(p.relative_to(dest)) for p in notebooks[:5]) or "none"
-        raise NotebookError(f"{archive}: expected one .ipynb notebook inside, found "
+        left_out = [line for line in refused if ".ipynb" in line.lower()]
+        if not notebooks and left_out:
+            found += f"; left out: {left_out[0]}"
+        raise NotebookError(f"{_shown(archive)}: expected one .ipynb notebook inside, found "
                             f"{len(notebooks)} ({found})",
                             hint="Hand in an archive holding exactly one notebook.")
     return notebooks[0], refused
 
 
 class _Budget:
-    def __init__(self) -> None:
+    def __init__(self, archive: Path) -> None:
+        self.archive = _shown(archive)
         self.bytes = 0
         self.members = 0
 
     def member(self, name: str) -> None:
         self.members += 1
         if self.members > MAX_MEMBERS:
-            raise NotebookError(f"archive has more than {MAX_MEMBERS} members at {name!r}",
+            raise NotebookError(f"{self.archive}: more than {MAX_MEMBERS} members, at {name}",
                                 hint="Hand in the notebook alone.")
 
     def spend(self, size: int) -> None:
         self.bytes += size
         if self.bytes > MAX_UNPACKED_BYTES:
-            raise NotebookError(f"archive unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MiB",
+            raise NotebookError(f"{self.archive}: the archive unpacks to more than "
+                                f"{MAX_UNPACKED_BYTES // 2**20} MiB",
                                 hint="Hand in the notebook alone, with outputs cleared.")
 
 
-def _target(dest: Path, name: str) -> Path | None:
-    """Where a member may go, or None when its name escapes ``dest``."""
+def _shown(path: Path) -> str:
+    """The archive's name (not its path: intake unpacks into a temporary folder)."""
+    return printable(path.name)
+
+
+def _kind(archive: Path) -> str:
+    return ".zip" if archive.name.lower().endswith(".zip") else ".tar/.tar.gz"
+
+
+def _why(error: BaseException) -> str:
+    """The reader's reason, printable and without brackets (the CLI prints markup)."""
+    text = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    first = text.strip().splitlines()[0].rstrip(":") if text.strip() else type(error).__name__
+    return printable(first).replace("[", "(").replace("]", ")")
+
+
+def _target(dest: Path, name: str) -> Path | str:
+    """Where a member may go, or why it may not; ``name`` as decoded, before :func:`printable`
+    (whose escapes hold backslashes, read here as Windows' folder separator)."""
     path = PurePosixPath(name.replace("\\", "/"))
     if path.is_absolute() or ".." in path.parts or not path.parts:
-        return None
-    return dest.joinpath(*path.parts)
+        return "outside the archive"
+    if len(path.parts) > MAX_DEPTH:
+        return f"more than {MAX_DEPTH} folders deep"
+    return dest.joinpath(*(fit_component(printable(part)) for part in path.parts))
 
 
-def _copy(source, target: Path, budget: _Budget) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "wb") as handle:
-        while chunk := source.read(1 << 20):
+def _folder(target: Path, name: str, refused: list[str]) -> None:
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        refused.append(_unwritable(name, error))
+
+
+def _unwritable(name: str, error: OSError) -> str:
+    if error.errno in (errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+        return f"{name}: cannot be unpacked here (another member of that name is in the way)"
+    return f"{name}: cannot be unpacked here ({_why(error)})"
+
+
+def _copy(archive: Path, name: str, source: IO[bytes], target: Path, budget: _Budget,
+          refused: list[str]) -> None:
+    """Copy one member; a write that fails refuses the member, a read that fails the archive."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(target, "wb")  # noqa: SIM115 (closed below, after the loop)
+    except OSError as error:
+        refused.append(_unwritable(name, error))
+        return
+    with handle:
+        while True:
+            try:
+                chunk = source.read(1 << 20)
+            except _DAMAGED as error:
+                raise _damaged(archive, name, error) from None
+            if not chunk:
+                return
             budget.spend(len(chunk))
-            handle.write(chunk)
+            try:
+                handle.write(chunk)
+            except OSError as error:
+                refused.append(_unwritable(name, error))
+                break
+    target.unlink(missing_ok=True)
+
+
+def _damaged(archive: Path, name: str, error: BaseException) -> NotebookError:
+    return NotebookError(f"{_shown(archive)}: the archive is damaged: {name} cannot be read "
+                         f"({_why(error)})",
+                         hint=f"Download it again or pack it again, {_INSTEAD}.")
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """The member's name as its packer meant it (see the module's docstring)."""
+    if info.flag_bits & _UTF8_NAMES:
+        return info.filename
+    raw = info.filename.encode("cp437")  # zipfile decoded the bytes as cp437: undo it
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp866")
+
+
+def _check_zip(archive: Path, bundle: zipfile.ZipFile) -> None:
+    """Refuse, before writing anything, an archive Python would fail on halfway."""
+    for info in bundle.infolist():
+        name = printable(_zip_name(info))
+        if info.flag_bits & _ENCRYPTED:
+            raise NotebookError(f"{_shown(archive)}: the archive is password-protected ({name})",
+                                hint=f"Pack it again without a password, {_INSTEAD}.")
+        if info.compress_type not in _READABLE_METHODS:
+            method = _METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+            raise NotebookError(
+                f"{_shown(archive)}: uses a compression method Python cannot read ({method}, "
+                f"for {name}): re-pack it as an ordinary .zip",
+                hint=f"7-Zip or zip with the usual method (Deflate) writes one, {_INSTEAD}.")
 
 
 def _unpack_zip(archive: Path, dest: Path, budget: _Budget) -> list[str]:
-    refused = []
+    refused: list[str] = []
     with zipfile.ZipFile(archive) as bundle:
+        _check_zip(archive, bundle)
         for info in bundle.infolist():
-            budget.member(info.filename)
-            target = _target(dest, info.filename)
+            raw = _zip_name(info)
+            name = printable(raw)
+            budget.member(name)
+            target = _target(dest, raw)
             mode = info.external_attr >> 16
-            if target is None:
-                refused.append(f"{info.filename}: outside the archive")
+            if isinstance(target, str):
+                refused.append(f"{name}: {target}")
             elif stat.S_ISLNK(mode):
-                refused.append(f"{info.filename}: a link")
+                refused.append(f"{name}: a link")
             elif info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
+                _folder(target, name, refused)
             else:
-                with bundle.open(info) as source:
-                    _copy(source, target, budget)
+                try:
+                    source = bundle.open(info)
+                except _DAMAGED as error:
+                    raise _damaged(archive, name, error) from None
+                with source:
+                    _copy(archive, name, source, target, budget, refused)
     return refused
 
 
 def _unpack_tar(archive: Path, dest: Path, budget: _Budget) -> list[str]:
-    refused = []
+    refused: list[str] = []
     with tarfile.open(archive, mode="r:*") as bundle:
         for member in bundle:
-            budget.member(member.name)
+            name = printable(member.name)
+            budget.member(name)
             target = _target(dest, member.name)
-            if target is None:
-                refused.append(f"{member.name}: outside the archive")
+            if isinstance(target, str):
+                refused.append(f"{name}: {target}")
             elif member.isdir():
-                target.mkdir(parents=True, exist_ok=True)
+                _folder(target, name, refused)
             elif not member.isfile():
-                refused.append(f"{member.name}: a link or special file")
+                refused.append(f"{name}: a link or special file")
             else:
                 source = bundle.extractfile(member)
                 if source is not None:
                     with source:
-                        _copy(source, target, budget)
+                        _copy(archive, name, source, target, budget, refused)
     return refused

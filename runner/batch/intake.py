@@ -9,24 +9,42 @@ Accepted layouts (``SUBMISSIONS`` is a folder, or a .zip/.tar.gz unpacked safely
   (or, without "in folders", files ``Full Name_123456_assignsubmission_file_hw.ipynb``);
   the student id is ``Full Name_123456``, and the participant id goes to the Moodle export.
 
-A problem with one student (no notebook, several, an empty file, a broken archive, a
-duplicate id) is recorded for that student; it never stops the batch.
+A problem with one student (no notebook, several, an empty or oversized file, a broken,
+password-protected or unreadable archive, a file that cannot be read, a duplicate id) is
+recorded for that student; it never stops the batch.
+
+Student ids and problems are printable Unicode (:func:`runner.names.printable`), so any
+gradebook stores them: a name's undecodable bytes read ``\\xNN``. A notebook whose own name
+(or path) is not printable is handed on as a copy with a printable name in the scratch
+folder, so every later step can write its name.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.archive import ARCHIVE_SUFFIXES, IGNORED_PARTS, is_archive, notebook_from, unpack
+from runner.archive import (
+    ARCHIVE_SUFFIXES,
+    IGNORED_PARTS,
+    MAX_DEPTH,
+    is_archive,
+    notebook_from,
+    unpack,
+)
 from runner.errors import NngradeError, NotebookError
+from runner.names import clip, fit_component, printable
+from runner.notebook import MAX_NOTEBOOK_BYTES
 
 MOODLE_NAME = re.compile(
     r"^(?P<name>.+?)_(?P<participant>\d+)_assign(?:submission|feedback)_(?:file|onlinetext)_"
     r"(?P<rest>.*)$")
 HIDDEN = (".", "__MACOSX")
+_HASH_SUFFIX = re.compile(r"-[0-9a-f]{8}$")
 
 
 @dataclass(frozen=True)
@@ -44,18 +62,24 @@ class Entry:
 def collect(source: Path, workdir: Path) -> list[Entry]:
     """Every student found under ``source``, sorted by id; archives unpack into ``workdir``."""
     if not source.exists():
-        raise NngradeError(f"{source}: no such file or folder",
+        raise NngradeError(f"{printable(str(source))}: no such file or folder",
                            hint="Pass the folder of submissions or the LMS's archive.")
     root = source
     if source.is_file():
         if not is_archive(source):
-            raise NngradeError(f"{source}: neither a folder nor a .zip/.tar.gz archive",
+            raise NngradeError(f"{printable(str(source))}: neither a folder nor a .zip/.tar.gz "
+                               "archive",
                                hint="Pass the folder of submissions or the LMS's archive.")
         root = workdir / "unpacked"
         unpack(source, root)
-        root = _single_top_folder(root)
-    entries = [_entry(path, workdir) for path in sorted(root.iterdir())
-               if not path.name.startswith(HIDDEN)]
+    try:
+        if source.is_file():
+            root = _single_top_folder(root)
+        paths = sorted(root.iterdir())
+    except OSError as error:
+        raise NngradeError(f"{printable(str(source))}: cannot be read ({error.strerror})",
+                           hint="Check that the folder exists and that you may read it.") from None
+    entries = [_entry(path, workdir) for path in paths if not path.name.startswith(HIDDEN)]
     return _one_per_student(entries)
 
 
@@ -68,6 +92,7 @@ def _single_top_folder(root: Path) -> Path:
 
 
 def _identity(name: str) -> tuple[str, str | None, str | None]:
+    """Student id, Moodle participant id and full name, from a printable file name."""
     match = MOODLE_NAME.match(name)
     if match:
         full_name = match["name"].strip()
@@ -84,16 +109,77 @@ def _stem(name: str) -> str:
 
 
 def _entry(path: Path, workdir: Path) -> Entry:
-    student, participant, full_name = _identity(path.name)
-    known = {"participant": participant, "full_name": full_name}
+    """One student's entry; whatever their files do ends as their problem, never raises."""
+    shown = printable(path.name)
+    student, participant, full_name = _identity(shown)
+    # Per file, not only per student: Moodle gives one student several loose files.
+    scratch = workdir / "inner" / safe_name(student) / safe_name(shown)
+
+    def problem(text: str) -> Entry:
+        return Entry(student, None, problem=printable(text), participant=participant,
+                     full_name=full_name)
+
     try:
-        notebook = _find_notebook(path, workdir / "inner" / safe_name(student))
+        notebook = _find_notebook(path, scratch)
+        size = notebook.stat().st_size
+        if size == 0:
+            return problem(f"{notebook.name} is an empty file")
+        if size > MAX_NOTEBOOK_BYTES:
+            return problem(_too_big(notebook, size))
+        notebook, digest = _usable_copy(notebook, scratch)
     except NngradeError as error:
-        return Entry(student, None, problem=error.message, **known)
-    if notebook.stat().st_size == 0:
-        return Entry(student, None, problem=f"{notebook.name} is an empty file", **known)
-    digest = hashlib.sha256(notebook.read_bytes()).hexdigest()
-    return Entry(student, notebook, digest, **known)
+        return problem(error.message + (f". {error.hint}" if error.hint else ""))
+    except Exception as error:  # one student's files must never stop the class
+        return problem(f"{shown}: could not be read ({_reason(error)})")
+    return Entry(student, notebook, digest, participant=participant, full_name=full_name)
+
+
+def _too_big(notebook: Path, size: int) -> str:
+    return (f"{notebook.name}: {-(-size // 2**20)} MiB, over the {MAX_NOTEBOOK_BYTES // 2**20} "
+            "MiB limit for a notebook; clear its outputs and save it again")
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        where = f": {Path(error.filename).name}" if isinstance(error.filename, str) else ""
+        return error.strerror + where
+    if isinstance(error, RecursionError):
+        return "its folders are nested too deeply"
+    return f"{type(error).__name__}: {error}"
+
+
+def _usable_copy(notebook: Path, scratch: Path) -> tuple[Path, str]:
+    """The notebook to hand on, and its SHA-256, read in chunks within the size limit.
+
+    Later steps write the notebook's name into reports and the gradebook, so a notebook
+    whose name holds undecodable bytes or control characters (or whose path cannot be
+    encoded) is handed on as a copy named :func:`printable`, under ``scratch/renamed/``.
+    """
+    usable = notebook.name.isprintable() and _storable(str(notebook))
+    target = notebook if usable else scratch / "renamed" / fit_component(printable(notebook.name))
+    digest = hashlib.sha256()
+    size = 0
+    with notebook.open("rb") as source, contextlib.ExitStack() as stack:
+        copy = None
+        if not usable:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            copy = stack.enter_context(target.open("wb"))
+        while chunk := source.read(1 << 20):
+            size += len(chunk)
+            if size > MAX_NOTEBOOK_BYTES:  # it grew since stat(), or stat() lied
+                raise NotebookError(_too_big(notebook, size))
+            digest.update(chunk)
+            if copy is not None:
+                copy.write(chunk)
+    return target, digest.hexdigest()
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _find_notebook(path: Path, scratch: Path) -> Path:
@@ -103,9 +189,11 @@ def _find_notebook(path: Path, scratch: Path) -> Path:
         if is_archive(path):
             return notebook_from(path, scratch)[0]
         raise NotebookError(f"{path.name} is not a notebook (.ipynb) nor an archive")
-    notebooks = [p for p in sorted(path.rglob("*.ipynb"))
-                 if p.is_file() and not set(p.relative_to(path).parts) & set(IGNORED_PARTS)]
-    archives = [p for p in sorted(path.rglob("*")) if p.is_file() and is_archive(p)]
+    if not path.is_dir():
+        raise NotebookError(f"{path.name} is neither a regular file nor a folder")
+    files = [p for p in _files(path) if not set(p.relative_to(path).parts) & set(IGNORED_PARTS)]
+    notebooks = [p for p in files if p.name.endswith(".ipynb")]
+    archives = [p for p in files if is_archive(p)]
     if len(notebooks) == 1:
         return notebooks[0]
     if not notebooks and len(archives) == 1:
@@ -113,6 +201,27 @@ def _find_notebook(path: Path, scratch: Path) -> Path:
     found = ", ".join(p.name for p in notebooks[:5]) or "none"
     raise NotebookError(f"expected one notebook in {path.name}/, found {len(notebooks)} "
                         f"({found})")
+
+
+def _files(folder: Path) -> list[Path]:
+    """Every file under ``folder``, sorted; links to folders are not followed.
+
+    A walk of its own rather than ``rglob``: that one recurses once per level (a deep
+    enough tree is a RecursionError) and skips folders it may not read without a word.
+    """
+    found: list[Path] = []
+    pending = [(folder, 0)]
+    while pending:
+        current, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise NotebookError(f"{folder.name}/ has folders more than {MAX_DEPTH} deep")
+        with os.scandir(current) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((Path(entry.path), depth + 1))
+                elif entry.is_file():
+                    found.append(Path(entry.path))
+    return sorted(found)
 
 
 def _one_per_student(entries: list[Entry]) -> list[Entry]:
@@ -135,5 +244,15 @@ def _one_per_student(entries: list[Entry]) -> list[Entry]:
 
 
 def safe_name(student: str) -> str:
-    """A student id as a folder name: letters (any script), digits, '.', '-' and '_'."""
-    return re.sub(r"[^\w.-]+", "_", student)[:120] or "student"
+    """A student id as a folder name: letters (any script), digits, '.', '-' and '_'.
+
+    One folder per student, never shared: when folding changes the id (``a b`` and ``a_b``
+    both fold to ``a_b``) or cuts it, a short hash of the exact id is appended; so is one
+    to an id that already ends like such a hash, so no id can pose as another's folder.
+    """
+    folded = clip(re.sub(r"[^\w.-]+", "_", student), 150)
+    if not folded.strip("."):  # "", "." and ".." are not folders of their own
+        folded = "student"
+    if folded == student and not _HASH_SUFFIX.search(student):
+        return folded
+    return f"{folded}-{hashlib.sha256(student.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"

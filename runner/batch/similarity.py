@@ -35,6 +35,8 @@ from pathlib import Path
 
 import nbformat
 
+from runner.notebook import MAX_NOTEBOOK_BYTES
+
 K = 12
 """Tokens per fragment. About one statement and a half (``loss = criterion(model(x), y)`` is
 11 tokens): short enough to catch a copied loop, long enough that one common line shared by
@@ -89,12 +91,17 @@ def notebook_code(path: Path) -> str:
     """Code of all code cells, cells separated by a :data:`CELL_MARKER` line.
 
     Lines starting with ``!`` or ``%`` (shell commands, magics) are dropped. Returns ``''``
-    for an unreadable notebook (never raises): a broken file is someone else's report.
+    for a notebook it cannot read (never raises): over :data:`MAX_NOTEBOOK_BYTES`, not
+    UTF-8 JSON, nested too deeply, not a notebook; a broken file is someone else's report.
     """
     try:
-        notebook = nbformat.read(path, as_version=4)
+        with path.open("rb") as handle:
+            data = handle.read(MAX_NOTEBOOK_BYTES + 1)
+        if len(data) > MAX_NOTEBOOK_BYTES:
+            return ""
+        notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
         cells = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
-    except Exception:  # nbformat and json raise many unrelated types
+    except Exception:  # OSError, RecursionError; nbformat and json raise many unrelated types
         return ""
     kept = []
     for source in cells:
