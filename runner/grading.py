@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
-import shutil
+import os
+import stat
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -13,11 +14,12 @@ from pathlib import Path
 import nbformat
 
 from graders.context import ScoredModel
-from runner import __version__
+from runner import __version__, untrusted_json
 from runner.archive import is_archive, notebook_from
 from runner.assignments import Assignment
 from runner.ingest import build_context, close_run, read_measurements, read_run
-from runner.notebook import neutralise, read_submission
+from runner.measurements import ProgressEvent
+from runner.notebook import clear_outputs, display_name, neutralise, read_submission
 from runner.provision import provision
 from runner.report.model import (
     CellOutcome,
@@ -44,11 +46,39 @@ KILLED = {
 
 
 def grader_version(assignment: Assignment) -> str:
-    """Changes whenever the spec or any grading code changes, so stale grades are detectable."""
-    digest = hashlib.sha256((assignment.folder / "assignment.yaml").read_bytes())
-    for source in sorted(Path(__file__).resolve().parents[1].joinpath("graders").glob("*.py")):
-        digest.update(source.read_bytes())
+    """nngrade's version and a hash of everything that decides a score.
+
+    A resumed batch keeps a grade only while this is unchanged, so it covers all
+    that can change one: the spec and the assignment's other grading data, the
+    graders, and every part of the engine (probe, ingestion, scoring, provisioning,
+    data sets).
+    The task text is left out: students read it, scores do not. Hashed once per
+    process per assignment folder, since a batch asks for every submission.
+    """
+    return _grader_version(assignment.folder.resolve(), assignment.spec.task)
+
+
+@functools.cache
+def _grader_version(folder: Path, task_text: str) -> str:
+    code = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(__version__.encode())
+    for name in ("graders", "runner"):
+        digest.update(tree_digest(code / name).encode())
+    digest.update(tree_digest(folder, skip={Path(task_text)}).encode())
     return f"{__version__}+{digest.hexdigest()[:10]}"
+
+
+def tree_digest(root: Path, *, skip: set[Path] | None = None) -> str:
+    """SHA-256 over the relative path and bytes of every file under ``root`` (caches aside)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                   and p.suffix != ".pyc" and p.relative_to(root) not in (skip or set()))
+    for path in files:
+        relative = path.relative_to(root).as_posix().encode("utf-8", "surrogateescape")
+        digest.update(len(relative).to_bytes(8, "big") + relative)
+        data = path.read_bytes()
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
 
 
 def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
@@ -64,11 +94,12 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
             notes += [f"not unpacked from the archive: {line}" for line in refused]
         submission = read_submission(source)
         neutralise(submission)
+        clear_outputs(submission)
         out_dir.mkdir(parents=True, exist_ok=True)
         job = backend.job_dir(Path(tmp) / "job")
-        nbformat.write(submission.notebook, job.work / source.name)
+        nbformat.write(submission.notebook, job.work / submission.sandbox_name)
         probe, truth = provision(spec, job, mode, data_dir)
-        job.write_config(probe=probe, notebook_name=source.name, limits=spec.limits)
+        job.write_config(probe=probe, notebook_name=submission.sandbox_name, limits=spec.limits)
         follower = _ProgressFollower(job.out / "progress.jsonl", on_progress)
         result = backend.run(RunRequest(job, spec.limits, gpus or [], follower.poll))
         notes += result.notes
@@ -93,7 +124,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
               else Status.graded if not stopped and all(c.status == "ok" for c in run.cells)
               else Status.partial)
     report = Report(
-        assignment=spec.id, assignment_title=spec.title, notebook=notebook.name,
+        assignment=spec.id, assignment_title=spec.title, notebook=display_name(notebook),
         submission_sha256=submission.sha256, grader_version=grader_version(assignment),
         mode=mode, status=status,
         score=round(sum(c.points for c in checks), 2),
@@ -127,17 +158,19 @@ def _stopped(result: Supervised, limits: Limits) -> str | None:
 
 
 def _keep_executed_notebook(source: Path, dest: Path, notes: list[str]) -> None:
+    """Copy the sandbox's executed notebook if it is a valid notebook within limits."""
     if not source.is_file() or source.is_symlink():
         return
     if source.stat().st_size > MAX_EXECUTED_NOTEBOOK_BYTES:
         notes.append("the executed notebook was too large to keep")
         return
+    data = source.read_bytes()[:MAX_EXECUTED_NOTEBOOK_BYTES]
     try:
-        nbformat.validate(nbformat.read(source, as_version=4))
+        nbformat.validate(nbformat.from_dict(untrusted_json.loads(data)))
     except Exception:  # written by the sandbox: anything may be wrong with it
         notes.append("the executed notebook written in the sandbox was not a valid notebook")
         return
-    shutil.copyfile(source, dest)
+    dest.write_bytes(data)
 
 
 def _summary(model: ScoredModel) -> ModelSummary:
@@ -154,23 +187,54 @@ def _summary(model: ScoredModel) -> ModelSummary:
 
 
 class _ProgressFollower:
-    """Relay the agent's progress lines (display only: the sandbox wrote them)."""
+    """Relay the agent's progress lines (display only: the sandbox wrote them).
+
+    Lines are parsed with limits and checked against ProgressEvent, so the callback
+    only sees well-formed events; a line longer than any event is skipped whole.
+    A poll reads at most MAX_POLL_BYTES: it runs in the watchdog's loop, which a
+    flood of progress must not slow down.
+    """
+
+    CHUNK = 64 * 1024
+    MAX_POLL_BYTES = 16 * CHUNK
 
     def __init__(self, path: Path, callback: ProgressCallback | None) -> None:
         self.path, self.callback, self.offset = path, callback, 0
+        self.in_long_line = False  # the next bytes continue a line being skipped
 
     def poll(self) -> None:
-        if self.callback is None or not self.path.is_file():
+        if self.callback is None:
             return
-        with self.path.open("rb") as handle:
-            handle.seek(self.offset)
-            chunk = handle.read(64 * 1024)
+        for _ in range(self.MAX_POLL_BYTES // self.CHUNK):
+            chunk = self._read()
+            self._take(chunk)
+            if len(chunk) < self.CHUNK:
+                return
+
+    def _take(self, chunk: bytes) -> None:
         lines = chunk.split(b"\n")
+        if len(lines) == 1:  # no line ends here yet
+            if len(chunk) == self.CHUNK:
+                self.offset += len(chunk)
+                self.in_long_line = True
+            return
         self.offset += len(chunk) - len(lines[-1])
-        for line in lines[:-1]:
+        complete = lines[1:-1] if self.in_long_line else lines[:-1]
+        self.in_long_line = False
+        for line in complete:
             try:
-                event = json.loads(line)
-            except ValueError:
+                event = ProgressEvent.model_validate(untrusted_json.loads(line, max_depth=4))
+            except ValueError:  # not JSON, nested too deep, or not an event
                 continue
-            if isinstance(event, dict):
-                self.callback(event)
+            self.callback(event.model_dump(exclude_none=True))
+
+    def _read(self) -> bytes:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return b""
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return b""
+            handle.seek(self.offset)
+            return handle.read(self.CHUNK)

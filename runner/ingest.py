@@ -10,20 +10,49 @@ from pydantic import ValidationError
 from graders.architecture import summarise
 from graders.context import CellReport, FunctionResult, GradingContext, ScoredModel
 from runner.measurements import (
+    CELLS_FILE,
+    MAX_CELL_EVENTS,
     MEASUREMENTS_FILE,
     RUN_FILE,
+    CellEvent,
     CellRecord,
     MeasuredModel,
     Measurements,
     RunRecord,
+    RunSummary,
+    first_problem,
     load_array,
+    read_json_lines,
     read_json_model,
 )
 from runner.provision import Truth
 
 
 def read_run(out: Path, notes: list[str]) -> RunRecord | None:
-    return _read(out / RUN_FILE, RunRecord, notes)
+    """Join run.json (how the run ended) and the cell log (each cell, in order)."""
+    summary = _read(out / RUN_FILE, RunSummary, notes)
+    if summary is None:
+        return None
+    try:
+        events = read_json_lines(out / CELLS_FILE, CellEvent, max_lines=MAX_CELL_EVENTS)
+    except (OSError, ValueError) as error:
+        notes.append(f"the cell log written in the sandbox was rejected: {error}")
+        return None
+    outcomes: dict[int, CellRecord] = {}
+    running = None
+    for event in events:
+        if event.status == "running":
+            running = event.index
+            continue
+        outcomes[event.index] = CellRecord(**event.model_dump())
+        if event.index == running:
+            running = None
+    try:
+        return RunRecord(cells=list(outcomes.values()), running=running,
+                         **summary.model_dump())
+    except ValidationError as error:
+        notes.append(f"the cell log written in the sandbox was rejected: {_why(error)}")
+        return None
 
 
 def close_run(run: RunRecord | None, code_cells: list[int], stopped: str | None
@@ -52,10 +81,16 @@ def _read(path: Path, model: type, notes: list[str]):
         return None
     try:
         return read_json_model(path, model)
-    except (OSError, ValueError, ValidationError) as error:
-        notes.append(f"{path.name} written in the sandbox was rejected: "
-                     f"{str(error).splitlines()[0]}")
+    except (OSError, ValueError) as error:  # ValidationError is a ValueError
+        notes.append(f"{path.name} written in the sandbox was rejected: {_why(error)}")
         return None
+
+
+def _why(error: Exception) -> str:
+    """One line: the first problem pydantic found, or the error's own first line."""
+    if isinstance(error, ValidationError):
+        return first_problem(error)
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def _accuracy(out: Path, model: MeasuredModel, truth: Truth) -> tuple[float | None, str | None]:

@@ -7,16 +7,31 @@ arrays are loaded without pickle. Scoring code only ever sees these models.
 
 from __future__ import annotations
 
+import math
+import os
+import stat
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from numpy.lib import format as npy_format
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from runner.notebook import MAX_CODE_CELLS
 
 MEASUREMENTS_FILE = "measurements.json"
 RUN_FILE = "run.json"
+CELLS_FILE = "cells.jsonl"  # the agent's CELLS_FILE: one CellEvent per line, appended
 MAX_JSON_BYTES = 8 * 1024 * 1024
+MAX_LINE_BYTES = 16 * 1024
+MAX_CELL_EVENTS = 2 * MAX_CODE_CELLS  # "running", then the outcome, for each code cell
+MAX_DIMENSIONS = 8
+_NPY_HEADER_READERS = {(1, 0): npy_format.read_array_header_1_0,
+                       (2, 0): npy_format.read_array_header_2_0}
+# What numpy's .npy reader raises on junk: its header is a Python literal it evaluates.
+_NPY_ERRORS = (OSError, EOFError, ValueError, SyntaxError, TypeError, KeyError, OverflowError,
+               MemoryError, RecursionError)
 MAX_MODELS = 64
 MAX_LAYERS = 512
 
@@ -111,25 +126,101 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def read_json_model(path: Path, model: type[M]) -> M:
-    """Parse a JSON file written in the sandbox, refusing links and oversized files."""
-    if path.is_symlink() or not path.is_file():
-        raise ValueError(f"{path.name} is not a regular file")
-    size = path.stat().st_size
-    if size > MAX_JSON_BYTES:
-        raise ValueError(f"{path.name} is {size} bytes, over the {MAX_JSON_BYTES} limit")
-    return model.model_validate_json(path.read_bytes())
+    """Parse a JSON file written in the sandbox, refusing links and oversized files.
+
+    pydantic's parser stops at 200 levels of nesting with a ValidationError, so
+    deep nesting is refused like any other malformed file.
+    """
+    return model.model_validate_json(_read_regular(path, MAX_JSON_BYTES))
+
+
+def read_json_lines(path: Path, model: type[M], *, max_lines: int) -> list[M]:
+    """Parse a JSON-lines log written in the sandbox; a missing file is an empty log.
+
+    A last line without its newline is a write cut short by a kill, and is
+    dropped; any other bad line rejects the whole log.
+    """
+    if not path.exists() and not path.is_symlink():
+        return []
+    lines = _read_regular(path, MAX_JSON_BYTES).split(b"\n")[:-1]
+    if len(lines) > max_lines:
+        raise ValueError(f"{path.name} has {len(lines)} lines, over the {max_lines} limit")
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE_BYTES:
+            raise ValueError(f"{path.name} line {number} is {len(line)} bytes, over the "
+                             f"{MAX_LINE_BYTES} limit")
+        try:
+            records.append(model.model_validate_json(line))
+        except ValidationError as error:
+            raise ValueError(f"{path.name} line {number}: {first_problem(error)}") from None
+    return records
+
+
+def first_problem(error: ValidationError) -> str:
+    """One line for a note: where the first problem is, and what it is."""
+    problem = error.errors()[0]
+    where = ".".join(map(str, problem["loc"]))
+    return f"{where}: {problem['msg']}" if where else problem["msg"]
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """At most ``limit`` bytes of a regular file, never through a link."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        raise ValueError(f"{path.name} is not a regular file") from None
+    with os.fdopen(fd, "rb") as handle:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise ValueError(f"{path.name} is not a regular file")
+        if status.st_size > limit:
+            raise ValueError(f"{path.name} is {status.st_size} bytes, over the {limit} limit")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path.name} grew over the {limit} byte limit while it was read")
+    return data
 
 
 def load_array(root: Path, relative: str, *, max_items: int) -> np.ndarray:
-    """Load a sandbox-written .npy that must stay inside ``root``; never unpickles."""
+    """Load a sandbox-written .npy that must stay inside ``root``; never unpickles.
+
+    The header is checked before any data is read, so a forged shape cannot make
+    the host allocate memory, and only plain numbers (bool, int, float) pass:
+    object arrays would need pickle, records and strings break scoring's maths.
+    Any other problem with the file is a ValueError saying what it is.
+    """
     given = root / relative
     path = given.resolve()
     if given.is_symlink() or not path.is_relative_to(root.resolve()) or not path.is_file():
         raise ValueError(f"{relative!r} is not a file inside the output folder")
-    array = np.load(path, allow_pickle=False, mmap_mode=None)
-    if array.size > max_items:
-        raise ValueError(f"{relative!r} holds {array.size} values, over the {max_items} limit")
-    return array
+    try:
+        with path.open("rb") as handle:
+            version = npy_format.read_magic(handle)
+            if version not in _NPY_HEADER_READERS:
+                raise ValueError(f"version {version}; only 1.0 and 2.0 are read")
+            shape, _fortran_order, dtype = _NPY_HEADER_READERS[version](handle)
+            data_bytes = os.fstat(handle.fileno()).st_size - handle.tell()
+    except _NPY_ERRORS as error:
+        raise ValueError(f"{relative!r} is not a readable .npy file: "
+                         f"{type(error).__name__}: {error}"[:300]) from None
+    if dtype.kind not in "biuf" or dtype.fields is not None or dtype.subdtype is not None:
+        raise ValueError(f"{relative!r} holds {dtype} values (which need pickle or are not "
+                         "numbers); expected plain integers or floats")
+    if len(shape) > MAX_DIMENSIONS or any(n < 0 for n in shape):
+        raise ValueError(f"{relative!r} has shape {list(shape)[:MAX_DIMENSIONS + 1]}")
+    count = math.prod(shape)
+    if count > max_items:
+        raise ValueError(f"{relative!r} holds {count} values, over the {max_items} limit")
+    if data_bytes != count * dtype.itemsize:
+        raise ValueError(f"{relative!r} holds {data_bytes} bytes of data, not the "
+                         f"{count * dtype.itemsize} its header declares (truncated or padded)")
+    try:
+        with path.open("rb") as handle:
+            return npy_format.read_array(handle, allow_pickle=False)
+    except _NPY_ERRORS as error:
+        raise ValueError(f"{relative!r} is not a readable .npy file: "
+                         f"{type(error).__name__}: {error}"[:300]) from None
 
 
 class CellRecord(_Strict):
@@ -139,12 +230,38 @@ class CellRecord(_Strict):
     error: str | None = Field(default=None, max_length=2000)
 
 
-class RunRecord(_Strict):
-    """Root of run.json: what happened to each code cell, written after every cell."""
+class CellEvent(CellRecord):
+    """One line of the agent's cell log: a cell starting ("running") or its outcome."""
 
-    cells: list[CellRecord] = Field(default_factory=list, max_length=10_000)
-    running: int | None = Field(default=None, ge=0, description="Cell executing right now.")
+    status: str = Field(pattern=r"^(running|ok|error|timeout|kernel-died|skipped)$")
+
+
+class RunSummary(_Strict):
+    """Root of run.json: how the run as a whole ended; the cells are in the cell log."""
+
     stopped: str | None = Field(default=None, max_length=500)
     probe_finished: bool = False
     probe_error: str | None = Field(default=None, max_length=2000)
     seconds: float = 0.0
+
+
+class RunRecord(_Strict):
+    """What happened to each code cell, as the host assembles it from run.json and the log."""
+
+    cells: list[CellRecord] = Field(default_factory=list, max_length=MAX_CODE_CELLS)
+    running: int | None = Field(default=None, ge=0, description="Cell executing when it ended.")
+    stopped: str | None = Field(default=None, max_length=500)
+    probe_finished: bool = False
+    probe_error: str | None = Field(default=None, max_length=2000)
+    seconds: float = 0.0
+
+
+class ProgressEvent(BaseModel):
+    """One line of the agent's progress file, as the host's display may use it."""
+
+    model_config = ConfigDict(frozen=True)  # extra fields (time, ...) are ignored
+
+    event: str = Field(max_length=40)
+    cells: int | None = Field(default=None, ge=0)
+    index: int | None = Field(default=None, ge=0)
+    position: int | None = Field(default=None, ge=0)

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
+from runner import untrusted_json
 from runner.errors import NotebookError
+from runner.names import printable
 
 MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024
+# Each code cell costs a record on both sides of the sandbox; a homework has a few hundred.
+MAX_CODE_CELLS = 10_000
+SANDBOX_NAME = "submission.ipynb"
+# Names kept as they are inside the sandbox; anything odder runs as SANDBOX_NAME.
+_PLAIN_NAME = re.compile(r"[^\W_][\w .,()+=-]{0,99}")
+# A JSON escape of a UTF-16 surrogate: valid JSON, but a lone one is not valid Unicode.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 # Lines that cannot work offline, or would hang, and change nothing the grader measures.
 _NEUTRALISED = [
@@ -31,44 +41,82 @@ class Submission:
     sha256: str
     neutralised: list[str] = field(default_factory=list)
 
+    @property
+    def sandbox_name(self) -> str:
+        """The name of the job's copy: the original when it is plain, else SANDBOX_NAME."""
+        stem, suffix = os.path.splitext(self.path.name)
+        plain = suffix == ".ipynb" and _PLAIN_NAME.fullmatch(stem) and stem.isprintable()
+        return self.path.name if plain else SANDBOX_NAME
+
+
+def display_name(path: Path) -> str:
+    """``path``'s name as reports show it: undecodable bytes and control characters escaped."""
+    return printable(path.name)
+
 
 def read_submission(path: Path) -> Submission:
     """Read and validate ``path``; raise NotebookError saying what is wrong and what to do."""
+    shown = printable(str(path))
     if not path.exists():
-        raise NotebookError(f"{path}: no such file", hint="Check the path to the notebook.")
+        raise NotebookError(f"{shown}: no such file", hint="Check the path to the notebook.")
     if path.is_dir():
-        raise NotebookError(f"{path}: is a folder, not a notebook",
+        raise NotebookError(f"{shown}: is a folder, not a notebook",
                             hint="Pass the .ipynb file itself.")
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(f"{path}: {size // 2**20} MiB, over the "
+        raise NotebookError(f"{shown}: {size // 2**20} MiB, over the "
                             f"{MAX_NOTEBOOK_BYTES // 2**20} MiB limit for a notebook",
                             hint="Clear the outputs (Kernel > Restart & Clear Output) and save.")
     data = path.read_bytes()
+    _check_json(shown, data)
     try:
-        raw = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
-        raise NotebookError(f"{path}: not a Jupyter notebook: not valid JSON{where}",
-                            hint="Save the notebook from Jupyter/Colab as .ipynb, "
-                                 "not as .py or .html.") from None
-    if not isinstance(raw, dict) or "cells" not in raw:
-        raise NotebookError(f"{path}: JSON, but not a Jupyter notebook (no 'cells')",
-                            hint="Save the notebook from Jupyter/Colab as .ipynb.")
-    try:
-        notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
+        notebook = nbformat.reads(data.decode("utf-8-sig"), as_version=4)
         nbformat.validate(notebook)
     except Exception as error:  # nbformat raises several unrelated types
-        raise NotebookError(f"{path}: not a valid notebook: {str(error).splitlines()[0]}",
+        why = (str(error).splitlines() or [type(error).__name__])[0]
+        raise NotebookError(f"{shown}: not a valid notebook: {why}",
                             hint="Open it in Jupyter and save it again.") from None
     return Submission(path, notebook, hashlib.sha256(data).hexdigest())
 
 
+def _check_json(shown: str, data: bytes) -> None:
+    """Refuse what is not a notebook's JSON, or would trip nbformat or the run later."""
+    try:
+        raw = untrusted_json.loads(data)
+    except untrusted_json.UntrustedJSONError as error:
+        raise NotebookError(f"{shown}: not a Jupyter notebook: {error}",
+                            hint="Save the notebook from Jupyter/Colab as .ipynb, "
+                                 "not as .py or .html.") from None
+    if not isinstance(raw, dict) or "cells" not in raw:
+        raise NotebookError(f"{shown}: JSON, but not a Jupyter notebook (no 'cells')",
+                            hint="Save the notebook from Jupyter/Colab as .ipynb.")
+    cells = raw["cells"]
+    code = sum(isinstance(c, dict) and c.get("cell_type") == "code"
+               for c in (cells if isinstance(cells, list) else []))
+    if code > MAX_CODE_CELLS:
+        raise NotebookError(f"{shown}: {code:,} code cells, over the {MAX_CODE_CELLS:,} limit",
+                            hint="Merge cells: a homework needs a few hundred at most.")
+    if _SURROGATE_ESCAPE.search(data):
+        try:
+            json.dumps(raw, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise NotebookError(f"{shown}: holds text that is not valid Unicode "
+                                "(a lone UTF-16 surrogate escape such as \\ud800)",
+                                hint="Open it in Jupyter and save it again.") from None
+
+
+def clear_outputs(submission: Submission) -> None:
+    """Drop saved outputs, so the graded notebook shows only what ran here, within its limit."""
+    for cell in submission.notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+
+
 def neutralise(submission: Submission) -> None:
     """Replace lines that need the internet or Colab by ``pass`` and note each one."""
-    for cell_number, cell in enumerate(submission.notebook.cells, start=1):
-        if cell.cell_type != "code":
-            continue
+    code_cells = (cell for cell in submission.notebook.cells if cell.cell_type == "code")
+    for cell_number, cell in enumerate(code_cells, start=1):  # as the report numbers them
         lines = cell.source.splitlines()
         for line_number, line in enumerate(lines, start=1):
             reason = next((why for pattern, why in _NEUTRALISED if pattern.search(line)), None)
@@ -77,5 +125,5 @@ def neutralise(submission: Submission) -> None:
             indent = line[: len(line) - len(line.lstrip())]
             lines[line_number - 1] = f"{indent}pass  # nngrade: not run ({reason}): {line.strip()}"
             submission.neutralised.append(
-                f"cell {cell_number}, line {line_number}: `{line.strip()}` ({reason})")
+                f"code cell {cell_number}, line {line_number}: `{line.strip()}` ({reason})")
         cell.source = "\n".join(lines)

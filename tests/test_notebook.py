@@ -22,7 +22,8 @@ def test_install_and_drive_lines_become_pass_and_are_listed(tmp_path):
     ast.parse(cells[1])  # still valid Python, indentation kept
     assert "!nvidia-smi" in cells[2]  # harmless shell commands still run
     assert [line.split(":")[0] for line in submission.neutralised] == [
-        "cell 2, line 1", "cell 2, line 2", "cell 3, line 1", "cell 3, line 3", "cell 4, line 2"]
+        "code cell 1, line 1", "code cell 1, line 2", "code cell 2, line 1",
+        "code cell 2, line 3", "code cell 3, line 2"]
     assert "package installs are not run" in submission.neutralised[0]
 
 

@@ -1,10 +1,12 @@
 """Run a notebook cell by cell inside the sandbox, then let the probe measure it.
 
 Started as ``python -m nngrade_probe.agent JOB_JSON`` by a sandbox backend.
-It writes ``run.json`` after every cell (so a kill loses nothing already
-known), the executed notebook at the end, and one JSON line per event to a
-progress file the host shows. Everything it writes is untrusted on the host:
-the student's kernel runs as the same user and could rewrite it.
+It appends a line to a cell log as each code cell starts and ends (so a kill
+loses nothing already known, and 10,000 cells cost 20,000 short appends, not
+10,000 rewrites of a growing file), writes ``run.json`` (how the run ended) at
+the start and the end, the executed notebook at the end, and one JSON line per
+event to a progress file the host shows. Everything it writes is untrusted on
+the host: the student's kernel runs as the same user and could rewrite it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 
 TIMEOUT_ENAME = "CellTimeoutError"
+CELLS_FILE = "cells.jsonl"  # next to run.json; the host's runner.measurements.CELLS_FILE
 TRUNCATION_NOTE = "\n[nngrade: output limit reached; further output of this notebook dropped]\n"
 
 
@@ -50,17 +53,30 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-class Progress:
+class JsonLines:
+    """An append-only file of JSON lines, each flushed as it is written."""
+
     def __init__(self, path: Path) -> None:
         self._file = path.open("a", encoding="utf-8", buffering=1)
 
+    def write(self, record: dict[str, Any]) -> None:
+        self._file.write(json.dumps(record) + "\n")
+
+
+class Progress(JsonLines):
     def emit(self, event: str, **fields: Any) -> None:
-        self._file.write(json.dumps({"event": event, "time": time.time(), **fields}) + "\n")
+        self.write({"event": event, "time": time.time(), **fields})
 
 
 def _error_text(error: CellExecutionError) -> str:
+    """The error's first line, at most 500 characters.
+
+    Lone surrogates (an undecodable file name in the message) are escaped first:
+    the host's strict JSON parser would reject the whole cell log for one.
+    """
     evalue = (error.evalue or "").strip().splitlines()
-    return f"{error.ename}: {evalue[0] if evalue else ''}".strip(": ")[:500]
+    text = f"{error.ename}: {evalue[0] if evalue else ''}".strip(": ")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")[:500]
 
 
 def run(job_path: Path) -> int:
@@ -69,12 +85,16 @@ def run(job_path: Path) -> int:
     started = time.monotonic()
     deadline = started + float(job["execution_seconds"])
     nb = nbformat.read(root / job["notebook"], as_version=4)
-    record: dict[str, Any] = {"cells": [], "running": None, "stopped": None,
-                              "probe_finished": False, "probe_error": None, "seconds": 0.0}
+    code_cells = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    for index in code_cells:  # the executed notebook shows only what ran here
+        nb.cells[index].outputs = []
+        nb.cells[index].execution_count = None
     run_file = root / job["run"]
+    cells = JsonLines(run_file.with_name(CELLS_FILE))
+    record: dict[str, Any] = {"stopped": None, "probe_finished": False, "probe_error": None,
+                              "seconds": 0.0}
     _write_json(run_file, record)
     progress = Progress(root / job["progress"])
-    code_cells = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     client = CappedClient(
         nb, output_limit=int(job["output_limit_bytes"]), timeout=int(job["cell_seconds"]),
         interrupt_on_timeout=True, allow_errors=False, kernel_name="python3",
@@ -84,7 +104,7 @@ def run(job_path: Path) -> int:
     )
     progress.emit("start", cells=len(code_cells))
     with client.setup_kernel():
-        kernel_alive = _run_cells(client, nb, code_cells, deadline, job, record, run_file,
+        kernel_alive = _run_cells(client, nb, code_cells, deadline, job, record, cells,
                                   progress)
         if kernel_alive:
             _finish(client, nb, job, record, progress)
@@ -96,18 +116,17 @@ def run(job_path: Path) -> int:
 
 
 def _run_cells(client: CappedClient, nb: Any, code_cells: list[int], deadline: float,
-               job: dict, record: dict, run_file: Path, progress: Progress) -> bool:
+               job: dict, record: dict, cells: JsonLines, progress: Progress) -> bool:
     """Execute code cells in order until the first failure; return whether the kernel lives."""
     for position, index in enumerate(code_cells):
         remaining = deadline - time.monotonic()
         if remaining <= 1:
             record["stopped"] = "the notebook ran past its total time limit"
-            _skip(record, code_cells[position:])
+            _skip(cells, code_cells[position:])
             return True
         client.timeout = int(min(float(job["cell_seconds"]), remaining))
         progress.emit("cell", index=index, position=position)
-        record["running"] = index
-        _write_json(run_file, record)
+        cells.write({"index": index, "status": "running"})
         began = time.monotonic()
         entry: dict[str, Any] = {"index": index, "status": "ok", "error": None}
         try:
@@ -121,18 +140,19 @@ def _run_cells(client: CappedClient, nb: Any, code_cells: list[int], deadline: f
             entry["status"] = "kernel-died"
             entry["error"] = "the kernel died (out of memory, a crash or os._exit)"
         entry["seconds"] = round(time.monotonic() - began, 3)
-        record["cells"].append(entry)
-        record["running"] = None
-        _write_json(run_file, record)
+        # The [N] beside the cell is the number the report gives it ("code cell N"), also
+        # where nbclient skipped an empty cell without counting it.
+        nb.cells[index].execution_count = position + 1
+        cells.write(entry)
         if entry["status"] != "ok":
-            _skip(record, code_cells[position + 1:])
+            _skip(cells, code_cells[position + 1:])
             return entry["status"] != "kernel-died"
     return True
 
 
-def _skip(record: dict, indices: list[int]) -> None:
-    record["cells"].extend({"index": i, "status": "skipped", "error": None, "seconds": None}
-                           for i in indices)
+def _skip(cells: JsonLines, indices: list[int]) -> None:
+    for index in indices:
+        cells.write({"index": index, "status": "skipped", "error": None, "seconds": None})
 
 
 def _finish(client: CappedClient, nb: Any, job: dict, record: dict, progress: Progress) -> None:

@@ -40,5 +40,10 @@ def save_npy(path: Path, array: np.ndarray) -> None:
 
 
 def save_json(path: Path, payload: dict[str, Any]) -> None:
-    """Write ``payload`` as strict JSON (NaN and infinity are refused)."""
-    _atomic(path, json.dumps(payload, indent=1, allow_nan=False).encode())
+    """Write ``payload`` as strict JSON (NaN and infinity are refused).
+
+    Text from the notebook (an exception's message) may hold lone surrogates, which a
+    strict reader refuses along with the whole file: they are written as ``?``.
+    """
+    text = json.dumps(payload, indent=1, allow_nan=False, ensure_ascii=False)
+    _atomic(path, text.encode("utf-8", "replace"))
