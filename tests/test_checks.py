@@ -117,11 +117,26 @@ def test_unmeasurable_models_do_not_count_and_say_why():
 
 
 def test_a_failing_cell_costs_the_execution_point_with_its_error():
+    # Notebook cells 1 and 3 are markdown: the failing cell is the second code cell, [2]
+    # in the executed notebook.
     cells = [CellReport(0, "ok"), CellReport(2, "error", "NameError: name 'modle' is not defined"),
-             CellReport(3, "skipped")]
+             CellReport(4, "skipped")]
     checks = run_checks(FASHION, models=COMPLETE, cells=cells)
+    assert not checks["executes"].passed and checks["executes"].points == 0
+    assert checks["executes"].message == ("code cell 2 raised an error: NameError: name 'modle' "
+                                          "is not defined; the cells after it did not run")
+
+
+def test_a_notebook_without_code_cells_does_not_run_from_top_to_bottom():
+    checks = run_checks(AUTOGRAD, cells=[])
+    assert not checks["executes"].passed and checks["executes"].points == 0
+    assert checks["executes"].message == "the notebook has no code cells"
+
+
+def test_a_run_that_left_no_record_of_its_cells_says_why_not_that_there_were_none():
+    checks = run_checks(AUTOGRAD, cells=[], stopped="the notebook did not start")
     assert not checks["executes"].passed
-    assert checks["executes"].message.startswith("cell 3 raised an error: NameError")
+    assert checks["executes"].message == "execution stopped: the notebook did not start"
 
 
 def test_no_models_at_all_tells_the_student_what_counts_as_trained():

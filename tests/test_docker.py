@@ -2,13 +2,15 @@
 
 Needs a Docker engine and the grading image (`nngrade image build`, see the
 README). Skipped without them, except under CI=true, where a missing engine fails.
+Where the local sandbox must behave the same, a test runs under both backends.
 Each hostile notebook must end within its limits, be reported in plain words, be
 scored only on what was legitimately measured, and leave everything else alone.
 """
 
 from __future__ import annotations
 
-import hashlib
+import base64
+import json
 import os
 import stat
 import subprocess
@@ -16,17 +18,24 @@ import sys
 import threading
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
+import nbformat
+import numpy as np
 import pytest
 
-from runner import assignments
-from runner.datasets.splits import load_official
-from runner.grading import grade
+from runner import assignments, grading
+from runner.datasets.splits import load_official, public_split
+from runner.grading import KILLED, grade
 from runner.report.model import Mode, Report, Status
 from runner.sandbox import engine
+from runner.sandbox.backends import Backend, Bubblewrap, bubblewrap_works
 from runner.sandbox.docker_backend import Docker
 from tests.notebooks import AUTOGRAD_GOOD, with_limits, write_notebook
+
+# Every test here starts real containers (seconds to minutes each).
+pytestmark = pytest.mark.slow
 
 
 def _docker_ready() -> bool:
@@ -36,7 +45,11 @@ def _docker_ready() -> bool:
 needs_docker = pytest.mark.skipif(
     os.environ.get("CI") != "true" and not _docker_ready(),
     reason="no Docker engine or no grading image (nngrade image build)")
-pytestmark = needs_docker
+needs_bubblewrap = pytest.mark.skipif(
+    os.environ.get("CI") != "true" and not bubblewrap_works(),
+    reason="bubblewrap is not usable here (apt-get install bubblewrap)")
+BACKENDS = [pytest.param("docker", marks=needs_docker),
+            pytest.param("bubblewrap", marks=needs_bubblewrap)]
 
 
 USED: list[Docker] = []  # the backends of the current test, to find their containers
@@ -47,11 +60,13 @@ def _forget_backends():
     USED.clear()
 
 
-def _grade(assignment, notebook: Path, out: Path, mode=Mode.grade) -> Report:
+def _grade(assignment, notebook: Path, out: Path, mode=Mode.grade,
+           backend: str = "docker") -> Report:
     loaded = assignment if not isinstance(assignment, str) else assignments.load(assignment)
-    backend = Docker()
-    USED.append(backend)
-    return grade(loaded, notebook, out, mode=mode, backend=backend)
+    sandbox: Backend = Bubblewrap() if backend == "bubblewrap" else Docker()
+    if isinstance(sandbox, Docker):
+        USED.append(sandbox)
+    return grade(loaded, notebook, out, mode=mode, backend=sandbox)
 
 
 def _containers_left() -> list:
@@ -66,6 +81,7 @@ def _cheap(project_copy, limits: str):
     return with_limits(project_copy, "autograd_derivative", f"limits: {{{limits}}}")
 
 
+@needs_docker
 def test_container_grades_with_full_marks_and_is_removed(tmp_path):
     notebook = write_notebook(tmp_path / "hw.ipynb", *AUTOGRAD_GOOD)
     report = _grade("autograd_derivative", notebook, tmp_path / "out")
@@ -78,6 +94,7 @@ def test_container_grades_with_full_marks_and_is_removed(tmp_path):
     assert _containers_left() == []
 
 
+@needs_docker
 def test_infinite_loop_that_ignores_signals_ends_at_the_time_limit(tmp_path, project_copy):
     assignment = _cheap(project_copy, "total_seconds: 70, cell_seconds: 5, memory_mb: 2048")
     notebook = write_notebook(tmp_path / "loop.ipynb", """\
@@ -98,6 +115,7 @@ while True:
     assert _containers_left() == []
 
 
+@needs_docker
 def test_memory_bomb_is_stopped_and_called_out_of_memory(tmp_path, project_copy):
     assignment = _cheap(project_copy, "total_seconds: 120, cell_seconds: 100, memory_mb: 600")
     notebook = write_notebook(tmp_path / "bomb.ipynb", """\
@@ -112,6 +130,7 @@ while True:
     assert report.score == 0
 
 
+@needs_docker
 def test_fork_bomb_is_contained_and_a_neighbour_is_unaffected(tmp_path, project_copy):
     assignment = _cheap(project_copy,
                         "total_seconds: 120, cell_seconds: 20, processes: 64, cpus: 0.5")
@@ -127,11 +146,44 @@ subprocess.run(['bash', '-c', ':(){ :|:& };:'], timeout=10)
     report = _grade(assignment, bomb, tmp_path / "bomb")
     thread.join()
     assert "hit its limit of 64 processes" in (report.execution.stopped or "")
-    assert report.status is Status.partial and report.execution.seconds < 60
+    assert report.status is Status.partial
     assert neighbour[0].score == 10
     assert _containers_left() == []
 
 
+FORK_LOOP = """\
+import os
+while True:  # every child runs this loop too
+    try:
+        os.fork()
+    except OSError:
+        pass
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_fork_loop_is_ended_at_its_process_limit_in_either_sandbox(tmp_path, project_copy,
+                                                                     backend):
+    assignment = _cheap(project_copy, "total_seconds: 300, cell_seconds: 120, processes: 64")
+    bomb = write_notebook(tmp_path / "bomb.ipynb", FORK_LOOP, "x = 1")
+    report = _grade(assignment, bomb, tmp_path / "bomb", backend=backend)
+    message = KILLED["processes"].format(processes=64)
+    assert report.execution.stopped == message
+    # Stopped for its processes while the cell ran: the time limit would have read
+    # "timeout" (cell_seconds) or the total-time message.
+    assert [(c.status, c.error) for c in report.execution.cells] == [
+        ("killed", message), ("skipped", None)]
+    assert (report.status, report.score) == (Status.partial, 0)
+    assert "hit its limit of 64 processes and threads" in (
+        tmp_path / "bomb" / "report.md").read_text()
+    good = write_notebook(tmp_path / "good.ipynb", *AUTOGRAD_GOOD)
+    after = _grade("autograd_derivative", good, tmp_path / "good", backend=backend)
+    assert (after.score, after.status) == (10, Status.graded)
+    if backend == "docker":
+        assert _containers_left() == []
+
+
+@needs_docker
 def test_filling_the_disk_stops_at_the_quota(tmp_path, project_copy):
     assignment = _cheap(project_copy, "total_seconds: 120, cell_seconds: 60, memory_mb: 2048, "
                                       "disk_mb: 100")
@@ -147,6 +199,7 @@ with open('filler.bin', 'wb') as handle:
     assert report.status is Status.partial
 
 
+@needs_docker
 def test_no_network_and_no_way_out(tmp_path, monkeypatch):
     monkeypatch.setenv("NNGRADE_TEST_SECRET", "s3cr3t")
     root = Path(__file__).resolve().parents[1]
@@ -172,22 +225,130 @@ for path in ['/usr/share/datasets', '/var/run/docker.sock', {str(root)!r},
 if importlib.util.find_spec('graders') or importlib.util.find_spec('runner'):
     found['grader code'] = True
 assert found == {{}}, found
-""", """\
-import gzip, hashlib, numpy as np
-label_hashes = set()
-for path in glob.glob('/job/**/*labels*', recursive=True):
-    raw = gzip.open(path).read() if path.endswith('.gz') else open(path, 'rb').read()
-    label_hashes.add(hashlib.sha256(np.frombuffer(raw, np.uint8, offset=8).tobytes()).hexdigest())
-print(sorted(label_hashes))
 """)
     report = _grade("fashion_mnist_cnn", notebook, tmp_path / "out")
     assert report.execution.cells[0].status == "ok", report.execution.cells[0].error
-    executed = (tmp_path / "out" / "executed.ipynb").read_text()
-    hidden = load_official("fashion_mnist", allow_download=False).test_y
-    assert hashlib.sha256(hidden.tobytes()).hexdigest() not in executed
-    assert executed.count("', '") >= 1  # label files were there to look at: public ones
 
 
+# Run in the container: every run of label values (0..9) in every file it can read under
+# the job and home folders, raw and unpacked (gzip, zip); printed for the host to search.
+LABEL_SCAN = """\
+import base64, gzip, json, os, re, zipfile, zlib
+import numpy as np
+
+# A run of label values 0..9 as bytes: a label array of any integer width holds one
+# (its high bytes are zeros). Image backgrounds hold long runs of zeros; labels never
+# do, not even as 8-byte integers (8 zero labels in a row).
+MIN_RUN, ZEROS = 400, 64
+TEXT = re.compile(rb'(?:[0-9][ ,;\\t\\r\\n]{1,3}){400,}')  # a JSON or CSV list of labels
+TEXT_BYTES = np.zeros(256, bool)
+TEXT_BYTES[list(b'0123456789 ,;\\t\\r\\n')] = True
+
+
+def contents(path):
+    with open(path, 'rb') as handle:
+        raw = handle.read()
+    yield raw
+    if raw[:2] == b'\\x1f\\x8b':
+        yield gzip.decompress(raw)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as bundle:
+            for name in bundle.namelist():
+                yield bundle.read(name)
+
+
+def stretches(mask, least):
+    padded = np.zeros(len(mask) + 2, bool)
+    padded[1:-1] = mask
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    begins, ends = edges[::2], edges[1::2]
+    long = ends - begins >= least
+    return zip(begins[long], ends[long])
+
+
+def label_runs(raw):
+    values = np.frombuffer(raw, np.uint8)
+    for begin, end in stretches(values <= 9, MIN_RUN):
+        stretch = values[begin:end]
+        keep = np.ones(len(stretch), bool)
+        for zeros_begin, zeros_end in stretches(stretch == 0, ZEROS):
+            keep[zeros_begin:zeros_end] = False
+        for run_begin, run_end in stretches(keep, MIN_RUN):
+            yield 'binary', stretch[run_begin:run_end].tobytes()
+    for begin, end in stretches(TEXT_BYTES[values], 2 * MIN_RUN):
+        for match in TEXT.finditer(raw, begin, end):
+            yield 'text', bytes(c - 48 for c in match.group() if 48 <= c <= 57)
+
+
+found, seen = {}, set()
+for top in ('/job', os.environ['HOME']):
+    for folder, _, names in os.walk(top):
+        for name in names:
+            path = os.path.join(folder, name)
+            if (os.path.islink(path) or not os.path.isfile(path) or path in seen
+                    or not os.access(path, os.R_OK)):
+                continue
+            seen.add(path)
+            for raw in contents(path):
+                for form, run in label_runs(raw):
+                    found.setdefault(run, (path, form))
+print('LABEL-RUNS', json.dumps({'files': sorted(seen), 'runs': [
+    [path, form, base64.b64encode(zlib.compress(run, 9)).decode()]
+    for run, (path, form) in found.items()]}))
+"""
+LABEL_CHUNK = 200  # a leak of 2 * LABEL_CHUNK labels in a row holds a whole chunk
+
+
+def _label_runs(executed: Path) -> list[tuple[str, bytes]]:
+    notebook = nbformat.read(executed, as_version=4)
+    text = "".join(output.get("text", "") for cell in notebook.cells
+                   if cell.cell_type == "code" for output in cell.get("outputs", []))
+    line = next(line for line in text.splitlines() if line.startswith("LABEL-RUNS "))
+    found = json.loads(line.removeprefix("LABEL-RUNS "))
+    assert any(path.startswith("/job/data/") for path in found["files"])
+    assert any(path.startswith("/job/home/.keras/") for path in found["files"])
+    return [(path, zlib.decompress(base64.b64decode(run))) for path, _, run in found["runs"]]
+
+
+def _holding(runs: list[tuple[str, bytes]], labels: np.ndarray, whole: bool = False) -> list[str]:
+    """Files with ``labels`` (or, unless ``whole``, any LABEL_CHUNK of them) as integers of
+    any width and byte order: a run of bytes read every 1, 2, 4 or 8 bytes."""
+    wanted = labels.astype(np.uint8)
+    pieces = [wanted.tobytes()] if whole else [
+        wanted[i:i + LABEL_CHUNK].tobytes() for i in range(0, len(wanted), LABEL_CHUNK)]
+    return sorted({path for path, run in runs for width in (1, 2, 4, 8) for start in range(width)
+                   if any(piece in run[start::width] for piece in pieces)})
+
+
+@needs_docker
+def test_the_hidden_labels_are_in_no_file_the_container_can_read(tmp_path, monkeypatch):
+    truths = []
+
+    def provision_and_keep_truth(*args, **kwargs):
+        probe, truth = provision(*args, **kwargs)
+        truths.append(truth)
+        return probe, truth
+
+    provision = grading.provision
+    monkeypatch.setattr(grading, "provision", provision_and_keep_truth)
+    notebook = write_notebook(tmp_path / "scan.ipynb", LABEL_SCAN)
+    report = _grade("fashion_mnist_cnn", notebook, tmp_path / "out")
+    assert report.execution.cells[0].status == "ok", report.execution.cells[0].error
+    runs = _label_runs(tmp_path / "out" / "executed.ipynb")
+    official = load_official("fashion_mnist", allow_download=False)
+    # The scan finds labels where they are: the public held-out split's, as IDX files
+    # (uint8) and as the probe's calibration labels (.npy, int64).
+    heldout = public_split(official).test_y
+    assert _holding(runs, heldout, whole=True)
+    calibration = heldout[:assignments.load("fashion_mnist_cnn").spec.collect.models
+                          .calibration_size]
+    assert "/job/data/calibration_labels.npy" in _holding(runs, calibration, whole=True)
+    # The hidden ones are nowhere: neither in the official order nor in the job's own.
+    assert _holding(runs, official.test_y) == []
+    assert _holding(runs, truths[0].labels) == []
+
+
+@needs_docker
 def test_kernel_suicide_is_reported_as_a_dead_kernel(tmp_path):
     for how in ("os._exit(3)", "os.kill(os.getpid(), 9)"):
         notebook = write_notebook(tmp_path / "die.ipynb", "import os\n" + how, "x = 1")
@@ -198,6 +359,7 @@ def test_kernel_suicide_is_reported_as_a_dead_kernel(tmp_path):
         assert report.status is Status.partial
 
 
+@needs_docker
 def test_killing_the_grader_agent_loses_only_the_students_own_run(tmp_path):
     notebook = write_notebook(tmp_path / "kill.ipynb", "import os\nos.kill(os.getppid(), 9)")
     report = _grade("autograd_derivative", notebook, tmp_path / "out")
@@ -206,14 +368,15 @@ def test_killing_the_grader_agent_loses_only_the_students_own_run(tmp_path):
     assert _containers_left() == []
 
 
+@needs_docker
 def test_daemon_and_forged_outputs_change_nothing_nngrade_wrote(tmp_path):
     forger = """\
 import json, os, subprocess, sys
 code = '''
 import json, os, time
-forged = {"cells": [], "report": "forged", "score": 10}
+forged = {"score": 10, "max_score": 10, "status": "graded"}
 while True:
-    for name in ("report.json", "run.json", "measurements.json"):
+    for name in ("report.json", "report.md", "report.html", "grades.csv"):
         try:
             with open("/job/out/" + name, "w") as handle:
                 json.dump(forged, handle)
@@ -226,17 +389,35 @@ subprocess.Popen([sys.executable, '-c', code], start_new_session=True,
 with open('report.json', 'w') as handle:
     json.dump({'score': 10, 'max_score': 10}, handle)
 """
-    notebook = write_notebook(tmp_path / "forge.ipynb", forger, "import time\ntime.sleep(2)")
+    notebook = write_notebook(tmp_path / "forge.ipynb", forger, FORGER_OWN_WORK,
+                              "import time\ntime.sleep(2)")
     out = tmp_path / "out"
     report = _grade("autograd_derivative", notebook, out)
-    assert report.score <= 1  # at most "executes": f and grad_f were never defined
+    # What it earned itself: it runs (1) and f is right (2); grad_f is neither right (4)
+    # nor autograd (3). The forged files say 10.
+    assert (report.score, report.status) == (3, Status.graded)
     written = {name: (out / name).read_bytes() for name in ("report.json", "report.md")}
     time.sleep(2)
     assert {name: (out / name).read_bytes() for name in written} == written
-    assert Report.model_validate_json(written["report.json"]).score == report.score
+    assert Report.model_validate_json(written["report.json"]).score == 3
     assert _containers_left() == []
 
 
+# A partial solution: the right f, a wrong derivative computed by hand.
+FORGER_OWN_WORK = """\
+import torch
+
+
+def f(x):
+    return torch.sin(x ** 2) * torch.exp(-x / 3) + torch.log(1 + x ** 2)
+
+
+def grad_f(x):
+    return 2 * x
+"""
+
+
+@needs_docker
 def test_flooding_stdout_at_the_file_descriptor_is_drained_and_capped(tmp_path, project_copy):
     assignment = _cheap(project_copy, "total_seconds: 120, cell_seconds: 90, output_kb: 64")
     notebook = write_notebook(tmp_path / "flood.ipynb", """\
@@ -252,6 +433,7 @@ for i in range(100_000):
     assert (tmp_path / "out" / "executed.ipynb").stat().st_size < 200 * 1024
 
 
+@needs_docker
 def test_a_notebook_of_hundreds_of_megabytes_is_refused_before_running(tmp_path):
     notebook = tmp_path / "huge.ipynb"
     with notebook.open("wb") as handle:
@@ -265,6 +447,7 @@ def test_a_notebook_of_hundreds_of_megabytes_is_refused_before_running(tmp_path)
     assert "over the 100 MiB limit" in result.stderr
 
 
+@needs_docker
 def test_keras_2_style_notebook_runs_on_tf_keras(tmp_path):
     notebook = write_notebook(tmp_path / "keras2.ipynb", """\
 import os
@@ -296,6 +479,7 @@ model.fit(x_train, y_train, epochs=2, batch_size=128, verbose=0)
     assert report.models[0].accuracy > 0.7
 
 
+@needs_docker
 def test_an_unreachable_engine_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no.sock")
     engine.client.cache_clear()
@@ -312,6 +496,7 @@ def test_an_unreachable_engine_is_a_clear_error(tmp_path, monkeypatch):
     assert "--backend local" in result.stderr
 
 
+@needs_docker
 def test_archive_with_climbing_paths_and_links_grades_only_its_notebook(tmp_path):
     notebook = write_notebook(tmp_path / "hw.ipynb", *AUTOGRAD_GOOD).read_bytes()
     archive = tmp_path / "submission.zip"

@@ -32,6 +32,7 @@ def _grade(assignment, notebook: Path, out: Path, mode=Mode.grade) -> Report:
     return grade(loaded, notebook, out, mode=mode, backend=Bubblewrap())
 
 
+@pytest.mark.slow
 @needs_sandbox
 def test_autograd_notebook_gets_full_marks_and_all_report_files(tmp_path):
     notebook = write_notebook(tmp_path / "hw1.ipynb", *AUTOGRAD_GOOD)
@@ -47,6 +48,7 @@ def test_autograd_notebook_gets_full_marks_and_all_report_files(tmp_path):
     assert "tensor([" in json.dumps(executed["cells"][3]["outputs"])
 
 
+@pytest.mark.slow
 @needs_sandbox
 def test_torch_models_are_found_measured_and_checked(tmp_path):
     notebook = write_notebook(tmp_path / "cnn.ipynb", *TORCH_SMALL)
@@ -94,6 +96,7 @@ assert seen == [None, False, False, False], seen
     assert report.execution.cells[0].status == "ok", report.execution.cells[0].error
 
 
+@pytest.mark.slow
 @needs_sandbox
 def test_cell_timeout_is_reported_and_later_cells_skipped(tmp_path, project_copy):
     assignment = with_limits(project_copy, "autograd_derivative",
@@ -103,7 +106,7 @@ def test_cell_timeout_is_reported_and_later_cells_skipped(tmp_path, project_copy
     assert [c.status for c in report.execution.cells] == ["timeout", "skipped"]
     assert "ran past its 3 s limit" in report.execution.cells[0].error
     executes = next(c for c in report.checks if c.id == "executes")
-    assert "cell 2 ran past its time limit" in executes.message
+    assert executes.message.startswith("code cell 1 ran past its time limit")
     assert report.execution.seconds < 60
 
 
@@ -124,6 +127,7 @@ while True:
     assert report.execution.cells[0].status == "killed"
 
 
+@pytest.mark.slow
 @needs_sandbox
 def test_colab_keras_notebook_runs_offline_and_each_fit_is_measured(tmp_path):
     notebook = write_notebook(tmp_path / "colab.ipynb", *KERAS_SMALL)
@@ -140,6 +144,7 @@ def test_colab_keras_notebook_runs_offline_and_each_fit_is_measured(tmp_path):
     assert not checks["mlp_baseline"].passed
 
 
+@pytest.mark.slow
 def test_check_without_a_sandbox_runs_and_says_so(tmp_path):
     """A student's own laptop may lack bubblewrap: `check` still works, and says it."""
     notebook = write_notebook(tmp_path / "mine.ipynb", *AUTOGRAD_GOOD)
@@ -154,6 +159,7 @@ def test_check_without_a_sandbox_runs_and_says_so(tmp_path):
     assert any("WITHOUT a sandbox" in note for note in report.notes)
 
 
+@pytest.mark.slow
 @needs_sandbox
 def test_flooded_output_is_capped_in_the_executed_notebook(tmp_path, project_copy):
     assignment = with_limits(project_copy, "autograd_derivative",

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from graders.context import CellReport, GradingContext
+from graders.execution import executes
 from runner.measurements import Layer, LayerKind
 from runner.report.console import print_summary
 from runner.report.html import render_html
@@ -79,12 +81,13 @@ def cnn_report() -> Report:
                 _cnn(2, "deep_model", [16, 32, 64], [5, 3, 3], 0.893, 98_442), mlp],
         execution=Execution(
             seconds=184.2,
-            cells=[CellOutcome(index=0, status="ok", seconds=0.1),
-                   CellOutcome(index=1, status="ok", seconds=120.4),
-                   CellOutcome(index=2, status="error", seconds=0.3,
+            # Notebook indices: markdown cells 0, 2 and 5 lie between the code cells.
+            cells=[CellOutcome(index=1, status="ok", seconds=0.1),
+                   CellOutcome(index=3, status="ok", seconds=120.4),
+                   CellOutcome(index=4, status="error", seconds=0.3,
                                error=f"Traceback (most recent call last):\n"
                                      f"\x1b[31mValueError\x1b[0m: {HOSTILE}"),
-                   CellOutcome(index=3, status="ok", seconds=60.2)],
+                   CellOutcome(index=6, status="skipped")],
             neutralised=["!pip install torch torchvision",
                          "drive.mount('/content/drive')"]),
         sandbox=SANDBOX, notes=["Accuracy thresholds are on the public split."],
@@ -140,10 +143,27 @@ def test_markdown_models_and_execution() -> None:
         assert cell in deep
     assert "86.1%" in _row(text, "| mlp |")
     assert "184.2 s" in text
-    assert "- Cell 2: error" in text
+    assert "- Code cell 3: error" in text
     assert "ValueError:" in text and "\x1b" not in text  # ANSI colours are stripped
     assert "- `!pip install torch torchvision`" in text
     assert "hw3 \\<final\\>.ipynb" in text
+
+
+def test_every_text_names_a_failed_cell_by_its_number_among_the_code_cells() -> None:
+    """The failing cell is the notebook's fifth cell but its third code cell, the one the
+    executed notebook shows as [3]: the check's message and all three renderings say so."""
+    report = cnn_report()
+    cells = [CellReport(c.index, c.status, c.error) for c in report.execution.cells]
+    verdict = executes(None, GradingContext(mode="check", cells=cells))
+    assert verdict.message.startswith("code cell 3 raised an error: Traceback")
+    assert "- Code cell 3: error (0.3 s)" in render_markdown(report)
+    page = render_html(report)
+    assert "<h3>Code cell 3: error (0.3 s)</h3>" in page
+    console = Console(width=120, record=True, color_system=None, file=io.StringIO())
+    print_summary(report, console)
+    assert "1 failed: code cell 3" in console.export_text()
+    for text in (render_markdown(report), page, console.export_text()):
+        assert not re.search(r"[Cc]ell (5|4)\b", text)
 
 
 def test_markdown_without_models_has_no_models_section() -> None:

@@ -13,6 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from runner.report.cells import code_cell, code_cell_numbers
 from runner.report.markdown import (
     FAIL_MARK,
     MISSING,
@@ -27,7 +28,7 @@ from runner.report.markdown import (
     plural,
     score_fraction,
 )
-from runner.report.model import Report, Status
+from runner.report.model import CellOutcome, Report, Status
 
 STATUS_STYLE = {Status.graded: "green", Status.partial: "yellow", Status.failed: "bold red"}
 
@@ -35,6 +36,14 @@ STATUS_STYLE = {Status.graded: "green", Status.partial: "yellow", Status.failed:
 def _score_style(report: Report) -> str:
     fraction = score_fraction(report)
     return "bold green" if fraction >= 0.8 else "bold yellow" if fraction >= 0.5 else "bold red"
+
+
+def _which(cells: list[CellOutcome], failed: list[CellOutcome]) -> str:
+    """Which cells failed (": code cell 3"), numbered as the executed notebook shows them."""
+    if not failed:
+        return ""
+    numbers = code_cell_numbers(c.index for c in cells)
+    return ": " + ", ".join(code_cell(numbers[c.index]) for c in failed)
 
 
 def _header(report: Report) -> Panel:
@@ -51,7 +60,8 @@ def _header(report: Report) -> Panel:
         Text.assemble(("Sandbox: ", "dim"), describe_sandbox(report.sandbox)),
         Text.assemble(("Ran ", "dim"), f"{plural(len(run.cells), 'cell')} in "
                       f"{fmt_seconds(run.seconds)}, ",
-                      (f"{len(failed)} failed", "red" if failed else "green")),
+                      (f"{len(failed)} failed{_which(run.cells, failed)}",
+                       "red" if failed else "green")),
     ]
     if run.stopped:
         lines.append(Text.assemble(("Stopped early: ", "yellow"), one_line(run.stopped, 200)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from runner.measurements import Layer
+from runner.report.cells import code_cell, code_cell_numbers
 from runner.report.markdown import (
     FAIL_MARK,
     MISSING,
@@ -194,8 +195,9 @@ def _execution(report: Report) -> str:
              f"<summary>{_e(summary)}</summary>"]
     if run.stopped:
         parts.append(f'<p class="error">Stopped early: {_e(run.stopped)}</p>')
+    numbers = code_cell_numbers(c.index for c in run.cells)
     for cell in failed:
-        parts.append(f"<h3>Cell {cell.index}: {_e(cell.status)} "
+        parts.append(f"<h3>{code_cell(numbers[cell.index]).capitalize()}: {_e(cell.status)} "
                      f"({_e(fmt_seconds(cell.seconds))})</h3>")
         if cell.error:
             parts.append(f"<pre>{_e(tail(cell.error))}</pre>")

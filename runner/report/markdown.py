@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from runner.report.cells import code_cell, code_cell_numbers
 from runner.report.model import CellOutcome, ModelSummary, Report, SandboxInfo
 
 PASS_MARK = "✓"
@@ -208,9 +209,10 @@ def _execution(report: Report) -> list[str]:
         lines += ["", f"Stopped early: {md_escape(run.stopped, 500)}"]
     if failed:
         lines += ["", "### Cells that failed", ""]
+        numbers = code_cell_numbers(c.index for c in run.cells)
         for cell in failed:
-            lines.append(f"- Cell {cell.index}: {md_escape(cell.status)} "
-                         f"({fmt_seconds(cell.seconds)})")
+            lines.append(f"- {code_cell(numbers[cell.index]).capitalize()}: "
+                         f"{md_escape(cell.status)} ({fmt_seconds(cell.seconds)})")
             if cell.error:
                 lines += ["", _indent(_code_block(tail(cell.error))), ""]
     if run.neutralised:

@@ -38,7 +38,7 @@ from runner.sandbox import engine
 from runner.sandbox.backends import GRACE_SECONDS, Backend, RunRequest
 from runner.sandbox.engine import OWNER_LABEL
 from runner.sandbox.job import PROBE_PACKAGE, READ_ONLY_PARTS, JobDir
-from runner.sandbox.watchdog import OUTPUT_TAIL_BYTES, Supervised
+from runner.sandbox.watchdog import OUTPUT_TAIL_BYTES, Supervised, over_process_limit
 
 INSIDE = PurePosixPath("/job")
 HOLDER_UID = 1500
@@ -162,12 +162,14 @@ class _Session:
         self.tail: deque[bytes] = deque()
         self.peak_memory = 0
         self.peak_pids = 0
+        self.own_pids = 0  # the container's own tasks (init, sleep): not the student's
 
     def run(self) -> Supervised:
         job, limits = self.request.job, self.request.limits
         self._put(_tar_parts(job.root, READ_ONLY_PARTS), user=f"{HOLDER_UID}:{HOLDER_UID}")
         writable = [p.name for p in job.root.iterdir() if p.name not in READ_ONLY_PARTS]
         self._put(_tar_parts(job.root, writable), user=self.student)
+        self.own_pids = self._sample()
         collector = self._start(["python3", "-m", COLLECTOR, "--wait", OUT], stdin=True)
         started = time.monotonic()
         since = int(time.time())
@@ -179,13 +181,14 @@ class _Session:
         reader.start()
         killed_for = self._watch(agent, started, limits.total_seconds + GRACE_SECONDS)
         self._sample()  # before the collector ends them: processes left running count too
+        # The collector ends every process of the student's uid, a fork bomb's too.
         archive = self._collect(collector)
         reader.join(timeout=5)
         seconds = time.monotonic() - started
         returncode = self.api.exec_inspect(agent).get("ExitCode")
         if killed_for is None and self._out_of_memory(since):
             killed_for = "memory"
-        elif killed_for is None and self.peak_pids >= limits.processes:
+        elif killed_for is None and self._at_process_limit():
             killed_for = "processes"
         refused = extract_out(archive, job.root)
         return Supervised(returncode, seconds, killed_for, self.peak_memory / 2**20,
@@ -193,6 +196,12 @@ class _Session:
                           [f"not read back from the container: {name}" for name in refused])
 
     def _watch(self, exec_id: str, started: float, seconds: float) -> str | None:
+        """Wait for the agent; the limit that ended the run early, if one did.
+
+        The pid limits only make forks fail: a fork bomb at its limit would spin until
+        it gave up or the time ran out. Reaching the limit ends the run at once instead,
+        as the local watchdog does.
+        """
         last_progress = last_stats = 0.0
         while not _finished(self.api.exec_inspect(exec_id)):
             now = time.monotonic()
@@ -201,6 +210,8 @@ class _Session:
             if now - last_stats >= STATS_EVERY_SECONDS:
                 last_stats = now
                 self._sample()
+                if self._at_process_limit():
+                    return "processes"
             if self.request.on_poll and now - last_progress >= PROGRESS_EVERY_SECONDS:
                 last_progress = now
                 self._copy_progress()
@@ -208,16 +219,24 @@ class _Session:
             time.sleep(0.2)
         return None
 
-    def _sample(self) -> None:
+    def _sample(self) -> int:
+        """Record the peaks; the container's tasks now (processes and threads, as cgroups
+        count them), 0 when the engine did not say."""
         try:
             stats = self.api.stats(self.id, stream=False, one_shot=True)
         except Exception:  # a stats hiccup must not end the run
-            return
+            return 0
         memory = stats.get("memory_stats") or {}
         self.peak_memory = max(self.peak_memory, int(memory.get("max_usage")
                                                      or memory.get("usage") or 0))
-        self.peak_pids = max(self.peak_pids, int((stats.get("pids_stats") or {})
-                                                 .get("current") or 0))
+        pids = int((stats.get("pids_stats") or {}).get("current") or 0)
+        self.peak_pids = max(self.peak_pids, pids)
+        return pids
+
+    def _at_process_limit(self) -> bool:
+        """The student's uid has had as many tasks as its limit allows (the container's own
+        tasks, counted before the student's first process, are not the student's)."""
+        return over_process_limit(self.peak_pids - self.own_pids, self.request.limits.processes)
 
     def _out_of_memory(self, since: int) -> bool:
         events = self.api.events(since=since, until=int(time.time()) + 1, decode=True,

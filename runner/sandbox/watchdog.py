@@ -36,12 +36,28 @@ def _tree(root: psutil.Process) -> list[psutil.Process]:
         return []
 
 
-def _rss(processes: list[psutil.Process]) -> int:
-    total = 0
+def over_process_limit(tasks: int, limit: int) -> bool:
+    """The one process rule of both sandboxes: ``tasks`` counts processes *and* threads.
+
+    The kernel's limits count that way (a thread is a task, like a process): Docker's
+    per-uid limit makes the next fork or thread fail once the student has ``limit`` of
+    them, so reaching the limit is the sign; the local sandbox has no such cap and is
+    held to the same line from outside.
+    """
+    return tasks >= limit
+
+
+def _usage(processes: list[psutil.Process]) -> tuple[int, int]:
+    """Resident memory in bytes and tasks (processes and their threads) of a tree."""
+    rss = tasks = 0
     for process in processes:
+        threads = 1  # a zombie, or one that just ended, still held its slot when listed
         with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            total += process.memory_info().rss
-    return total
+            rss += process.memory_info().rss
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            threads = process.num_threads()
+        tasks += threads
+    return rss, tasks
 
 
 def _kill(process: subprocess.Popen, tree: list[psutil.Process]) -> None:
@@ -55,6 +71,9 @@ def _kill(process: subprocess.Popen, tree: list[psutil.Process]) -> None:
 def supervise(argv: list[str], *, env: dict[str, str], cwd: str, seconds: float,
               memory_mb: int, processes: int, on_poll=None) -> Supervised:
     """Run ``argv`` in its own session; kill the whole tree when a limit is crossed.
+
+    ``processes`` is counted as the kernel counts it, threads included
+    (:func:`over_process_limit`), so a notebook meets the same limit here as in Docker.
 
     Output is drained continuously and only its tail is kept, so a notebook that
     floods stdout at the file-descriptor level can neither block nor fill the host.
@@ -71,14 +90,14 @@ def supervise(argv: list[str], *, env: dict[str, str], cwd: str, seconds: float,
     peak = 0
     while process.poll() is None:
         tree = _tree(root)
-        rss = _rss(tree)
+        rss, tasks = _usage(tree)
         peak = max(peak, rss)
         if time.monotonic() - started > seconds:
             killed_for = "time"
+        elif over_process_limit(tasks, processes):  # before memory: forked children share
+            killed_for = "processes"                # pages that the sum of RSS counts again
         elif rss > memory_mb * 2**20:
             killed_for = "memory"
-        elif len(tree) > processes:
-            killed_for = "processes"
         if killed_for:
             _kill(process, tree)
             break
