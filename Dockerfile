@@ -29,6 +29,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
+# What a notebook may import: the same pinned list the local sandbox's student environment
+# is made from (runner/sandbox/student_env.py), so both sandboxes run the same versions.
 COPY image/requirements.txt /tmp/requirements.txt
 # tf-keras serves Keras 2 style code (TF_USE_LEGACY_KERAS=1); it asks for the package
 # `tensorflow` by name, which `tensorflow-cpu` provides under another name: no deps.

@@ -2,6 +2,8 @@
 
 Both run the same agent over the same job folder; they differ in what the
 student's process can see and reach. The Docker backend plugs in the same way.
+Both run it with the student environment's Python (student_env.py), never with
+nngrade's own, so a notebook imports here what it imports in the grading image.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
+from runner.errors import SandboxUnavailable
+from runner.sandbox import student_env
 from runner.sandbox.job import READ_ONLY_PARTS, JobDir
 from runner.sandbox.watchdog import Supervised, supervise
 from runner.spec import Limits
@@ -37,9 +41,30 @@ class RunRequest:
 
 
 class Backend:
+    """No sandbox (`check` on one's own machine, or --unsafe-no-sandbox).
+
+    It runs the student environment too, so a result matches the sandboxes'. Where that
+    is missing it falls back to nngrade's own Python and the report says so: isolation
+    is already off here, and a student checking a notebook on a laptop still gets an
+    answer.
+    """
+
     name = "none"
     isolated = False
     network = True
+
+    def __init__(self) -> None:
+        try:
+            found = student_env.locate()
+        except SandboxUnavailable as missing:
+            self.python = sys.executable
+            self.python_notes = [
+                f"the notebook ran with nngrade's own Python ({sys.executable}), which may "
+                f"lack packages of the grading image and has nngrade's own, because "
+                f"{missing.message}. {missing.hint}"]
+        else:
+            self.python = found.python
+            self.python_notes = student_env.report_notes(found)
 
     def job_dir(self, root: Path) -> JobDir:
         return JobDir.create(root)
@@ -49,19 +74,21 @@ class Backend:
         return {}
 
     def command(self, request: RunRequest) -> list[str]:
-        return [sys.executable, *request.job.agent_args]
+        return [self.python, *request.job.agent_args]
 
     def environment(self, request: RunRequest) -> dict[str, str]:
-        env = request.job.environment(str(Path(sys.executable).parent))
+        env = request.job.environment(str(Path(self.python).parent))
         env["CUDA_VISIBLE_DEVICES"] = ",".join(request.gpus)
         return env
 
     def run(self, request: RunRequest) -> Supervised:
         limits = request.limits
-        return supervise(self.command(request), env=self.environment(request),
-                         cwd=str(request.job.work), seconds=limits.total_seconds + GRACE_SECONDS,
-                         memory_mb=limits.memory_mb, processes=limits.processes,
-                         on_poll=request.on_poll)
+        result = supervise(self.command(request), env=self.environment(request),
+                           cwd=str(request.job.work),
+                           seconds=limits.total_seconds + GRACE_SECONDS,
+                           memory_mb=limits.memory_mb, processes=limits.processes,
+                           on_poll=request.on_poll)
+        return replace(result, notes=[*self.python_notes, *result.notes])
 
 
 class Bubblewrap(Backend):
@@ -70,6 +97,12 @@ class Bubblewrap(Backend):
     name = "bubblewrap"
     isolated = True
     network = False
+
+    def __init__(self) -> None:
+        found = student_env.locate()  # no fallback: raises, saying to run ./setup.sh
+        self.python = found.python
+        self.python_notes = student_env.report_notes(found)
+        self.python_paths = found.paths  # bound read-only; nngrade's own .venv is not
 
     def job_dir(self, root: Path) -> JobDir:
         return JobDir.create(root, SANDBOX_ROOT)
@@ -88,8 +121,8 @@ class Bubblewrap(Backend):
         for name in ETC_ALLOWED:
             if os.path.exists(f"/etc/{name}"):
                 argv += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
-        for prefix in _python_prefixes():
-            argv += ["--ro-bind", prefix, prefix]
+        for path in self.python_paths:
+            argv += ["--ro-bind", path, path]
         for hidden in HIDDEN_DATA_DIRS:
             if os.path.isdir(hidden):
                 argv += ["--tmpfs", hidden]
@@ -100,15 +133,8 @@ class Bubblewrap(Backend):
         argv += ["--clearenv"]
         for key, value in self.environment(request).items():
             argv += ["--setenv", key, value]
-        argv += ["--chdir", job.seen(job.work), sys.executable, *job.agent_args]
+        argv += ["--chdir", job.seen(job.work), self.python, *job.agent_args]
         return argv
-
-
-def _python_prefixes() -> list[str]:
-    """The interpreter and its environment, each once, by real path and by the path used."""
-    paths = {sys.prefix, sys.base_prefix, os.path.realpath(sys.prefix),
-             os.path.realpath(sys.base_prefix)}
-    return sorted(p for p in paths if p and p != "/usr")
 
 
 def _gpu_devices(gpus: list[str]) -> list[str]:
