@@ -43,7 +43,7 @@ def provision(spec: AssignmentSpec, job: JobDir, mode: Mode,
               data_dir: Path | None = None) -> tuple[dict, Truth]:
     """Fill ``job`` for ``spec``; return the probe configuration and the host-side truth."""
     rng = np.random.default_rng(CHECK_MODE_SEED if mode is Mode.check else secrets.randbits(64))
-    probe: dict = {}
+    probe: dict = {"compat": spec.compat}
     truth = Truth()
     if spec.collect.models is not None:
         probe["models"], probe["torchvision_raw"] = _models(spec, job, mode, data_dir, rng, truth)

@@ -105,6 +105,9 @@ class AssignmentSpec(_Spec):
     gpu: GpuPolicy = GpuPolicy.optional
     limits: Limits = Limits()
     collect: Collect = Collect()
+    compat: bool = Field(True, description="Serve notebooks written for older NumPy and Keras "
+                         "2 what those removed (np.float, keras.layers.core, lr=, "
+                         "fit_generator, ...); each use is listed in the report's notes.")
     checks: list[CheckSpec] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -2,7 +2,8 @@
 
 Copied into the sandbox and imported as ``nngrade_probe`` (relative imports
 only; stdlib and numpy only; frameworks are patched lazily, only once the
-notebook itself imports them). An IPython startup file calls ``install``;
+notebook itself imports them; ``compat`` serves notebooks written for older
+NumPy and Keras 2 what those removed). An IPython startup file calls ``install``;
 after the last cell the grader runs ``finish`` in the same kernel, which
 writes ``measurements.json`` plus ``.npy`` files into ``out_dir``.
 """
@@ -55,6 +56,10 @@ def install(config_path: str | os.PathLike[str]) -> None:
     from .datasets import install_torchvision
     from .track_keras import install_keras, install_tf_keras
 
+    if STATE.config.get("compat", True):
+        from .compat import install_compat
+
+        install_compat()
     if STATE.config.get("functions"):
         when_imported("torch", _count_autograd)
     if "models" in STATE.config:
