@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -172,12 +173,13 @@ def verify(
             failures += not result.ok
             report = result.report
             mark = "[green]✓[/]" if result.ok else "[red]✗[/]"
-            console.print(f"{mark} {label} ({case.kind}): {report.score:g}/{report.max_score:g}"
-                          f" in {report.execution.seconds:.0f} s")
+            console.print(f"{mark} {label} ({case.kind}): " + (
+                f"{report.score:g}/{report.max_score:g} in {report.execution.seconds:.0f} s"
+                if report else escape("; ".join(result.problems))))
             table.add_row(case.assignment, case.name, case.kind,
                           f"{report.score:g}/{report.max_score:g}" if report else "-",
                           "[green]as expected[/]" if result.ok
-                          else "[red]" + "; ".join(result.problems) + "[/]")
+                          else "[red]" + escape("; ".join(result.problems)) + "[/]")
     console.print(table)
     if failures:
         errors.print(f"{failures} of {len(todo)} notebooks were not graded as expected")
@@ -215,7 +217,7 @@ def _progress(label: str):
                 progress.update(task, total=event["cells"], description=f"{label}: running")
             elif kind == "cell" and isinstance(event.get("position"), int):
                 progress.update(task, completed=event["position"],
-                                description=f"{label}: cell {event.get('index', 0) + 1}")
+                                description=f"{label}: code cell {event['position'] + 1}")
             elif kind == "measure":
                 progress.update(task, description=f"{label}: measuring models")
 
@@ -226,7 +228,8 @@ def main() -> None:
     try:
         app()
     except NngradeError as error:
-        errors.print(f"[bold red]error:[/] {error.message}", markup=True, highlight=False)
+        errors.print(f"[bold red]error:[/] {escape(error.message)}", markup=True,
+                     highlight=False)
         if error.hint:
             errors.print(error.hint, markup=False, highlight=False)
         sys.exit(error.exit_code)

@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 
 from runner.assignments import Assignment
+from runner.errors import NotebookError
 from runner.paths import ProjectPaths
 from runner.report.model import Mode, Report
 
@@ -65,5 +66,8 @@ def judge(case: Case, report: Report) -> list[str]:
 def run_case(case: Case, assignment: Assignment, out_root: Path,
              grade_one: Callable[..., Report]) -> CaseResult:
     out = out_root / case.assignment / case.kind / case.notebook.stem
-    report = grade_one(assignment, case.notebook, out, mode=Mode.grade)
+    try:
+        report = grade_one(assignment, case.notebook, out, mode=Mode.grade)
+    except NotebookError as error:  # an unreadable notebook fails its case, not the run
+        return CaseResult(case, None, [error.message])
     return CaseResult(case, report, judge(case, report))

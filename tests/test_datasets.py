@@ -283,6 +283,7 @@ def test_public_split_is_deterministic_stratified_and_disjoint(
     assert [by_row[r] for r in heldout_rows] == public.test_y.tolist()  # labels follow images
 
 
+@pytest.mark.slow
 @needs_debian
 def test_public_cache_builds_once_concurrently(hermetic: Path, public: ImageSplits) -> None:
     with ThreadPoolExecutor(3) as pool:
@@ -316,6 +317,7 @@ DIGEST = "import hashlib, json, numpy as np\n" + (
 )
 
 
+@pytest.mark.slow
 def test_keras_load_data_reads_the_public_split(public: ImageSplits, tmp_path: Path) -> None:
     home = tmp_path / "home"
     write_keras_cache(public, home)
@@ -330,6 +332,7 @@ def test_keras_load_data_reads_the_public_split(public: ImageSplits, tmp_path: P
     assert got["d"] == [array_digest(a) for a in expected]
 
 
+@pytest.mark.slow
 def test_torchvision_reads_the_public_split(public: ImageSplits, tmp_path: Path) -> None:
     root = tmp_path / "root"
     write_torchvision_raw(public, root)

@@ -128,6 +128,7 @@ model.train()
 """
 
 
+@pytest.mark.slow
 def test_pytorch_models_trained_in_a_loop(tmp_path: Path, fashion: dict) -> None:
     result, out, nb = run_notebook(tmp_path, fashion, [TORCH_CNN],
                                    after="print('training', model.training)")
@@ -175,6 +176,7 @@ clf = model
 """
 
 
+@pytest.mark.slow
 def test_keras_sequential_standardised_nhwc(tmp_path: Path, fashion: dict) -> None:
     result, out, _ = run_notebook(tmp_path, fashion, [KERAS_CNN])
     (model,) = result.models
@@ -220,6 +222,7 @@ not_a_function = 3
 """
 
 
+@pytest.mark.slow
 def test_torchvision_offline_and_functions(tmp_path: Path, fashion: dict) -> None:
     args = np.linspace(-2.0, 2.0, 9)
     np.save(tmp_path / "args.npy", args)

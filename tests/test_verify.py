@@ -17,6 +17,7 @@ from tests.notebooks import AUTOGRAD_GOOD, write_notebook
 
 @pytest.mark.skipif(not bubblewrap_works() and os.environ.get("CI") != "true",
                     reason="bubblewrap is not usable here")
+@pytest.mark.slow
 def test_verify_exits_1_and_names_the_check_that_disagrees(tmp_path):
     shutil.copytree(ROOT / "assignments" / "autograd_derivative",
                     tmp_path / "assignments" / "autograd_derivative")

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from runner.assignments import Assignment
-from runner.batch.run import Outcome, Task
-from runner.errors import NngradeError, SandboxUnavailable
+from runner.batch.run import Outcome, Task, problem_text
+from runner.errors import SandboxUnavailable
 from runner.paths import ProjectPaths
 from runner.report.model import Report
 from runner.spec import GpuPolicy
@@ -49,8 +49,8 @@ def grade_remote(assignment_id: str, home: str, notebook_name: str, notebook: by
                               if (out / name).is_file()}}
     except SandboxUnavailable as error:
         return {"fatal": f"{error.message} ({error.hint})" if error.hint else error.message}
-    except NngradeError as error:
-        return {"problem": error.message}
+    except Exception as error:  # one submission, whatever it did
+        return {"problem": problem_text(error)}
 
 
 class RayExecutor:
@@ -82,15 +82,27 @@ class RayExecutor:
             while waiting and len(running) < limit:
                 task = waiting.pop(0)
                 notebook = task.entry.notebook
-                running[remote.remote(assignment.spec.id, home, notebook.name,
-                                      notebook.read_bytes(), self.backend_name, self.image,
+                on_start(task)
+                try:
+                    data = notebook.read_bytes()
+                except OSError as error:
+                    yield task, problem_text(error)
+                    continue
+                running[remote.remote(assignment.spec.id, home, notebook.name, data,
+                                      self.backend_name, self.image,
                                       str(self.data_dir) if self.data_dir else None,
                                       use_gpu)] = task
-                on_start(task)
+            if not running:
+                continue
             done, _ = ray.wait(list(running), num_returns=1)
             for ref in done:
                 task = running.pop(ref)
-                yield task, _outcome(task, ray.get(ref))
+                try:
+                    payload = ray.get(ref)
+                except ray.exceptions.RayError as error:  # the worker died with this task
+                    yield task, f"the Ray task grading it failed: {_first_line(error)}"
+                    continue
+                yield task, _outcome(task, payload)
 
     @staticmethod
     def _use_gpu(policy: GpuPolicy, cluster_gpus: float) -> bool:
@@ -106,8 +118,16 @@ def _outcome(task: Task, payload: dict) -> Outcome:
                                  hint="Every node needs nngrade, the data and a sandbox.")
     if "problem" in payload:
         return payload["problem"]
-    task.folder.mkdir(parents=True, exist_ok=True)
-    for name, data in payload["files"].items():
-        if name in REPORT_FILES:
-            (task.folder / name).write_bytes(data)
-    return Report.model_validate_json(payload["files"]["report.json"])
+    try:
+        task.folder.mkdir(parents=True, exist_ok=True)
+        for name, data in payload["files"].items():
+            if name in REPORT_FILES:
+                (task.folder / name).write_bytes(data)
+        return Report.model_validate_json(payload["files"]["report.json"])
+    except Exception as error:  # one submission, whatever came back for it
+        return problem_text(error)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return (lines[-1] if lines else type(error).__name__)[:300]

@@ -83,11 +83,7 @@ def run_batch(assignment: Assignment, entries: list[Entry], out_dir: Path, book:
         on_event("start", task.entry, None)
 
     for task, outcome in executor.run(assignment, tasks, started):
-        if isinstance(outcome, Report):
-            write_gradescope_results(outcome, task.folder)
-            grade_ = _from_report(outcome, task, version, out_dir)
-        else:
-            grade_ = _problem(spec.id, spec.max_score, version, task.entry, outcome)
+        grade_ = _record(outcome, task, spec.id, spec.max_score, version, out_dir)
         grade_ = book.put(grade_)
         (result.problems if grade_.status == "problem" else result.graded).append(grade_)
         on_event("done", task.entry, grade_)
@@ -115,8 +111,8 @@ class LocalExecutor:
                              gpus=[gpu] if gpu is not None else [])
             except SandboxUnavailable:
                 raise  # this machine cannot grade anything: stop; a rerun resumes
-            except NngradeError as error:
-                return error.message
+            except Exception as error:  # one submission, whatever it did
+                return problem_text(error)
             finally:
                 if gpu is not None:
                     slots.put(gpu)
@@ -133,12 +129,31 @@ class LocalExecutor:
                     future.cancel()
 
 
-def with_cpu_share(assignment: Assignment, jobs: int) -> Assignment:
-    """Give each of ``jobs`` parallel runs its share of the CPUs, unless the spec sets one."""
+def problem_text(error: BaseException) -> str:
+    """Why one submission could not be graded, in a line for its gradebook row.
+
+    Errors nngrade anticipated say so in their own words; anything else is named with
+    its type, since it is nngrade's failure on this student's file, not the student's.
+    """
+    if isinstance(error, NngradeError):
+        return error.message
+    if isinstance(error, RecursionError):
+        return "the notebook is nested too deeply to be read (not a notebook Jupyter saves)"
+    detail = str(error).strip().splitlines()
+    text = f"{type(error).__name__}: {detail[0] if detail else ''}".rstrip(": ")
+    return f"nngrade could not grade this submission ({text[:300]})"
+
+
+def with_cpu_share(assignment: Assignment, jobs: int, *,
+                   cpu_count: int | None = None) -> Assignment:
+    """Give each of ``jobs`` parallel runs its share of the CPUs, unless the spec sets one.
+
+    ``cpu_count`` defaults to this machine's.
+    """
     limits = assignment.spec.limits
     if jobs <= 1 or limits.cpus is not None:
         return assignment
-    share = max(1.0, (os.cpu_count() or 1) / jobs)
+    share = max(1.0, (cpu_count or os.cpu_count() or 1) / jobs)
     spec = assignment.spec.model_copy(update={"limits": limits.model_copy(update={"cpus": share})})
     return dataclasses.replace(assignment, spec=spec)
 
@@ -154,6 +169,18 @@ def gpu_slots(policy: GpuPolicy, gpus: list[str] | None) -> queue.Queue | None:
     for gpu in gpus:
         slots.put(gpu)
     return slots
+
+
+def _record(outcome: Outcome, task: Task, assignment_id: str, max_score: float, version: str,
+            out_dir: Path) -> Grade:
+    """The gradebook row for one outcome; a report that cannot be handed on is a problem."""
+    if isinstance(outcome, Report):
+        try:
+            write_gradescope_results(outcome, task.folder)
+            return _from_report(outcome, task, version, out_dir)
+        except Exception as error:  # one submission, whatever it did
+            outcome = problem_text(error)
+    return _problem(assignment_id, max_score, version, task.entry, outcome)
 
 
 def _from_report(report: Report, task: Task, version: str, out_dir: Path) -> Grade:
