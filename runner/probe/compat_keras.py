@@ -61,6 +61,15 @@ def _marked(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def _wrap_once(owner: type, name: str,
+               make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    """Replace ``owner.name`` by ``make(original)``; installing twice wraps nothing twice."""
+    original = getattr(owner, name)
+    if getattr(original, _MARK, False):
+        return
+    setattr(owner, name, _marked(functools.wraps(original)(make(original))))
+
+
 def _path(filepath: Any) -> str | None:
     return os.fspath(filepath) if isinstance(filepath, str | os.PathLike) else None
 
@@ -181,12 +190,7 @@ def _generator_method(modern: str) -> Callable[..., Any]:
     return _marked(method)
 
 
-def _without_queue_arguments(model_class: type, name: str) -> None:
-    method = getattr(model_class, name)
-    if getattr(method, _MARK, False):
-        return
-
-    @functools.wraps(method)
+def _without_queue_arguments(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         for key in _QUEUE_ARGS:
             if key in kwargs:
@@ -195,15 +199,10 @@ def _without_queue_arguments(model_class: type, name: str) -> None:
                      f"PyDataset, not from `{name}`)")
         return method(self, *args, **kwargs)
 
-    setattr(model_class, name, _marked(call))
+    return call
 
 
-def _keras2_save(model_class: type) -> None:
-    save = model_class.save
-    if getattr(save, _MARK, False):
-        return
-
-    @functools.wraps(save)
+def _keras2_save(save: Callable[..., Any]) -> Callable[..., Any]:
     def save_keras2(self: Any, filepath: Any, *args: Any, **kwargs: Any) -> Any:
         path = _path(filepath)
         if (path is None or path.endswith(_MODEL_SUFFIXES) or path.startswith("hf://")
@@ -218,15 +217,10 @@ def _keras2_save(model_class: type) -> None:
              "there (Keras 2 wrote a SavedModel folder; `load_model` reads it back)")
         return save(self, filepath, zipped=False, **kwargs)
 
-    model_class.save = _marked(save_keras2)
+    return save_keras2
 
 
-def _keras2_save_weights(model_class: type) -> None:
-    save_weights = model_class.save_weights
-    if getattr(save_weights, _MARK, False):
-        return
-
-    @functools.wraps(save_weights)
+def _keras2_save_weights(save_weights: Callable[..., Any]) -> Callable[..., Any]:
     def save_weights_keras2(self: Any, filepath: Any, *args: Any, **kwargs: Any) -> Any:
         path = _path(filepath)
         if (path is None or not path.endswith((".h5", ".hdf5")) or path.endswith(".weights.h5")
@@ -243,15 +237,10 @@ def _keras2_save_weights(model_class: type) -> None:
              "(Keras 3 writes only `.weights.h5`; `load_weights` reads both)")
         return None
 
-    model_class.save_weights = _marked(save_weights_keras2)
+    return save_weights_keras2
 
 
-def _keras2_checkpoint(checkpoint: type) -> None:
-    init = checkpoint.__init__
-    if getattr(init, _MARK, False):
-        return
-
-    @functools.wraps(init)
+def _keras2_checkpoint(init: Callable[..., Any]) -> Callable[..., Any]:
     def init_keras2(self: Any, filepath: Any, *args: Any, **kwargs: Any) -> None:
         path = _path(filepath)
         weights_only = kwargs.get("save_weights_only", args[3] if len(args) > 3 else False)
@@ -266,7 +255,7 @@ def _keras2_checkpoint(checkpoint: type) -> None:
         used("`ModelCheckpoint` accepted a Keras 2 file path (Keras 3 wants `.keras` or "
              "`.weights.h5`)")
 
-    checkpoint.__init__ = _marked(init_keras2)  # type: ignore[misc]
+    return init_keras2
 
 
 def install_keras_compat(keras: ModuleType) -> None:
@@ -280,7 +269,7 @@ def install_keras_compat(keras: ModuleType) -> None:
         if not hasattr(model, f"{modern}_generator"):
             setattr(model, f"{modern}_generator", _generator_method(modern))
     for name in _GENERATOR_ARGS:
-        _without_queue_arguments(model, name)
-    _keras2_save(model)
-    _keras2_save_weights(model)
-    _keras2_checkpoint(keras.callbacks.ModelCheckpoint)
+        _wrap_once(model, name, functools.partial(_without_queue_arguments, name))
+    _wrap_once(model, "save", _keras2_save)
+    _wrap_once(model, "save_weights", _keras2_save_weights)
+    _wrap_once(keras.callbacks.ModelCheckpoint, "__init__", _keras2_checkpoint)
