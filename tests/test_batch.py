@@ -242,8 +242,9 @@ def test_parallel_jobs_share_the_cpus_unless_the_spec_sets_them(project_copy):
 HOSTILE = {
     "loops_forever": "while True:\n    pass",
     "memory_bomb": "blocks = []\nwhile True:\n    blocks.append(bytearray(50 * 2**20))",
+    # Waits for the bomb to reach the process limit, however slowly a busy machine forks.
     "fork_bomb": "import subprocess, time\nsubprocess.run(['bash', '-c', ':(){ :|:& };:'])\n"
-                 "time.sleep(3)",
+                 "time.sleep(80)",
     "exits": "import os\nos._exit(1)",
     "phones_home": "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=3)",
     # A partial solution (the right f, a wrong grad_f by hand) that forges full marks.
