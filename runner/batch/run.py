@@ -137,8 +137,6 @@ def problem_text(error: BaseException) -> str:
     """
     if isinstance(error, NngradeError):
         return error.message
-    if isinstance(error, RecursionError):
-        return "the notebook is nested too deeply to be read (not a notebook Jupyter saves)"
     detail = str(error).strip().splitlines()
     text = f"{type(error).__name__}: {detail[0] if detail else ''}".rstrip(": ")
     return f"nngrade could not grade this submission ({text[:300]})"
