@@ -8,6 +8,10 @@ from itertools import pairwise
 
 from runner.measurements import Layer, LayerKind
 
+# Non-linear steps a layer list can hold between two weight layers.
+_NONLINEAR_KINDS = (LayerKind.activation, LayerKind.pool, LayerKind.recurrent)
+_WEIGHT_KINDS = (LayerKind.conv, LayerKind.dense, LayerKind.recurrent)
+
 
 @dataclass(frozen=True)
 class Architecture:
@@ -16,14 +20,26 @@ class Architecture:
     conv_kernels: tuple[int, ...]
     blocks: int  # conv-pool blocks: one or more convolutions closed by a pooling layer
     dense_layers: int
+    hidden_nonlinearities: int = 0  # non-linear steps between two weight layers
+    layer_types: tuple[str, ...] = ()  # framework class names, in execution order
+
+    @property
+    def linear(self) -> bool:
+        """A single affine map of the input: no non-linearity between weight layers."""
+        return self.kind in ("mlp", "other") and self.hidden_nonlinearities == 0
 
     @property
     def conv_layers(self) -> int:
         return len(self.conv_kernels)
 
     def describe(self) -> str:
+        if self.kind == "mlp" and self.linear:
+            return f"linear model, {self.dense_layers} dense layer(s), no hidden non-linearity"
         if self.kind != "cnn":
-            return f"{self.kind.upper()}, {self.dense_layers} dense layers"
+            hidden = (f", {self.hidden_nonlinearities} hidden non-linearit"
+                      f"{'y' if self.hidden_nonlinearities == 1 else 'ies'}"
+                      if self.hidden_nonlinearities else "")
+            return f"{self.kind.upper()}, {self.dense_layers} dense layers{hidden}"
         channels = "/".join(map(str, self.conv_channels))
         kernels = ", ".join(map(str, self.conv_kernels))
         return f"CNN {channels} channels, kernels {kernels}, {self.blocks} conv-pool blocks"
@@ -32,9 +48,16 @@ class Architecture:
 def summarise(layers: Sequence[Layer]) -> Architecture:
     channels: list[int] = []
     kernels: list[int] = []
-    blocks = dense = recurrent = 0
+    blocks = dense = recurrent = hidden = 0
     open_block = False
+    weights_seen = nonlinear_since = False
     for layer in layers:
+        if layer.kind in _WEIGHT_KINDS:
+            if weights_seen and nonlinear_since:
+                hidden += 1
+            weights_seen, nonlinear_since = True, False
+        if layer.kind in _NONLINEAR_KINDS or (layer.activation or "linear") != "linear":
+            nonlinear_since = nonlinear_since or weights_seen
         if layer.kind is LayerKind.conv:
             channels.append(layer.channels or 0)
             kernels.append(max(layer.kernel_size) if layer.kernel_size else 1)
@@ -54,7 +77,8 @@ def summarise(layers: Sequence[Layer]) -> Architecture:
         kind = "mlp"
     else:
         kind = "other"
-    return Architecture(kind, tuple(channels), tuple(kernels), blocks, dense)
+    return Architecture(kind, tuple(channels), tuple(kernels), blocks, dense, hidden,
+                        tuple(layer.type for layer in layers))
 
 
 def kernel_order_problem(kernels: Sequence[int], order: str) -> str | None:

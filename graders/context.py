@@ -16,11 +16,18 @@ from runner.measurements import MeasuredModel
 
 @dataclass(frozen=True)
 class ScoredModel:
-    """A measured model with its accuracy on the evaluation set of this run."""
+    """A measured model with its metrics on the evaluation set of this run."""
 
     measured: MeasuredModel
     architecture: Architecture
     accuracy: float | None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def metric(self, name: str) -> float | None:
+        """The named metric on this run's evaluation set, or None if not measured."""
+        if name in self.metrics:
+            return self.metrics[name]
+        return self.accuracy if name == "accuracy" else None
 
     @property
     def label(self) -> str:
@@ -54,3 +61,4 @@ class GradingContext:
     models: list[ScoredModel] = field(default_factory=list)
     functions: dict[str, FunctionResult] = field(default_factory=dict)
     probe_ran: bool = True
+    evaluation_set: str = "evaluation set"

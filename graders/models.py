@@ -1,40 +1,20 @@
-"""Checks on the models a notebook trained: architecture, accuracy, comparisons."""
+"""Checks on CNNs a notebook trained: AlexNet-style architecture, width, depth, MLP baseline."""
 
 from __future__ import annotations
 
-from typing import Literal
+from pydantic import BaseModel, ConfigDict, Field
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from graders.architecture import kernel_order_problem
 from graders.context import GradingContext, ScoredModel
 from graders.registry import Verdict, check_kind
-
-KernelOrder = Literal["falling", "non_increasing", "any"]
-ModelFilter = Literal["alexnet", "cnn", "mlp", "any"]
+from graders.selection import (
+    AlexNetRule,
+    alexnet_problem,
+    no_models_message,
+)
 
 
 class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AlexNetRule(_Params):
-    min_blocks: int = Field(2, ge=1, description="Conv-pool blocks the CNN needs at least.")
-    kernel_order: KernelOrder = Field(
-        "falling", description="falling: non-increasing with at least one decrease.")
-
-
-class AccuracyParams(_Params):
-    models: ModelFilter = Field("alexnet", description="Which models may earn the points.")
-    floor: float = Field(ge=0, le=1, description="No points at or below this accuracy.")
-    target: float = Field(ge=0, le=1, description="Full points from this accuracy on.")
-    rule: AlexNetRule = AlexNetRule()
-
-    @model_validator(mode="after")
-    def _floor_below_target(self) -> AccuracyParams:
-        if self.floor >= self.target:
-            raise ValueError(f"floor ({self.floor}) must be below target ({self.target})")
-        return self
 
 
 class ComparisonParams(_Params):
@@ -45,41 +25,8 @@ class BaselineParams(_Params):
     min_accuracy: float = Field(0.0, ge=0, le=1, description="The MLP must reach at least this.")
 
 
-def _problem(model: ScoredModel, rule: AlexNetRule) -> str | None:
-    """Why ``model`` is not an AlexNet-style CNN under ``rule``, or None if it is."""
-    arch = model.architecture
-    if arch.kind != "cnn":
-        return f"{model.label} has no convolutional layers"
-    if arch.blocks < rule.min_blocks:
-        return (f"{model.label} has {arch.blocks} conv-pool block(s); "
-                f"the task asks for at least {rule.min_blocks}")
-    problem = kernel_order_problem(arch.conv_kernels, rule.kernel_order)
-    return f"{model.label}: {problem}" if problem else None
-
-
 def _measured(ctx: GradingContext) -> list[ScoredModel]:
     return [model for model in ctx.models if model.accuracy is not None]
-
-
-def _select(ctx: GradingContext, which: ModelFilter, rule: AlexNetRule) -> list[ScoredModel]:
-    models = _measured(ctx)
-    if which == "alexnet":
-        return [m for m in models if _problem(m, rule) is None]
-    if which in ("cnn", "mlp"):
-        return [m for m in models if m.architecture.kind == which]
-    return models
-
-
-def _no_models_message(ctx: GradingContext) -> str:
-    if not ctx.models:
-        return "no trained model was found: train it in the notebook (fit() / optimizer.step())"
-    return "no model could be measured" + _measurement_errors(ctx)
-
-
-def _measurement_errors(ctx: GradingContext) -> str:
-    errors = [f"{m.label}: {m.measured.error}" for m in ctx.models
-              if m.accuracy is None and m.measured.error]
-    return f" ({'; '.join(errors[:3])})" if errors else ""
 
 
 @check_kind("alexnet_architecture", AlexNetRule)
@@ -87,36 +34,12 @@ def alexnet_architecture(params: AlexNetRule, ctx: GradingContext) -> Verdict:
     """A CNN of conv-pool blocks whose kernel sizes fall with depth."""
     cnns = [m for m in ctx.models if m.architecture.kind == "cnn"]
     for model in cnns:
-        if _problem(model, params) is None:
+        if alexnet_problem(model, params) is None:
             return Verdict.passed(f"{model.label}: {model.architecture.describe()}")
     if not cnns:
         return Verdict.failed("no convolutional network was trained" if ctx.models
-                              else _no_models_message(ctx))
-    return Verdict.failed("; ".join(str(_problem(m, params)) for m in cnns[:3]))
-
-
-@check_kind("accuracy", AccuracyParams)
-def accuracy(params: AccuracyParams, ctx: GradingContext) -> Verdict:
-    """Accuracy of the best qualifying model, with linear credit from floor to target."""
-    candidates = _select(ctx, params.models, params.rule)
-    if not candidates:
-        wanted = {"alexnet": "AlexNet-style CNN", "cnn": "CNN", "mlp": "MLP"}.get(
-            params.models, "model")
-        if not ctx.models:
-            return Verdict.failed(_no_models_message(ctx))
-        return Verdict.failed(f"no {wanted} was measured, so its accuracy cannot be scored"
-                              + _measurement_errors(ctx))
-    best = max(candidates, key=lambda m: m.accuracy or 0.0)
-    value = best.accuracy or 0.0
-    fraction = min(1.0, max(0.0, (value - params.floor) / (params.target - params.floor)))
-    verdict = f"{best.label} reaches {value:.4f} accuracy"
-    if fraction >= 1.0:
-        return Verdict(1.0, f"{verdict} (target {params.target:.2f})")
-    if fraction <= 0.0:
-        return Verdict(0.0, f"{verdict}, at or below the floor {params.floor:.2f}: "
-                            f"train longer or improve the network (target {params.target:.2f})")
-    return Verdict(fraction, f"{verdict}: partial credit between {params.floor:.2f} and "
-                             f"the target {params.target:.2f}")
+                              else no_models_message(ctx))
+    return Verdict.failed("; ".join(str(alexnet_problem(m, params)) for m in cnns[:3]))
 
 
 @check_kind("width_comparison", ComparisonParams)

@@ -18,8 +18,9 @@ from runner import __version__, untrusted_json
 from runner.archive import is_archive, notebook_from
 from runner.assignments import Assignment
 from runner.ingest import build_context, close_run, read_measurements, read_run
-from runner.measurements import ProgressEvent
+from runner.measurements import InputFormat, ProgressEvent
 from runner.notebook import clear_outputs, display_name, neutralise, read_submission
+from runner.paths import ProjectPaths
 from runner.provision import provision
 from runner.report.model import (
     CellOutcome,
@@ -64,6 +65,9 @@ def _grader_version(folder: Path, task_text: str) -> str:
     digest = hashlib.sha256(__version__.encode())
     for name in ("graders", "runner"):
         digest.update(tree_digest(code / name).encode())
+    datasets = ProjectPaths.default().datasets  # which data, and how it is cut
+    if datasets.is_dir():
+        digest.update(tree_digest(datasets).encode())
     digest.update(tree_digest(folder, skip={Path(task_text)}).encode())
     return f"{__version__}+{digest.hexdigest()[:10]}"
 
@@ -173,17 +177,32 @@ def _keep_executed_notebook(source: Path, dest: Path, notes: list[str]) -> None:
     dest.write_bytes(data)
 
 
+def describe_input(fmt: InputFormat) -> str:
+    """One line: layout, scaling per channel, and how classes were read from the outputs."""
+    def numbers(value: float | list[float], sign: str = "") -> str:
+        if isinstance(value, float):
+            return f"{value:{sign}.4g}"
+        shown = ", ".join(f"{v:.4g}" for v in value[:4])
+        return f"{sign and '+'}[{shown}{', …' if len(value) > 4 else ''}]"
+
+    layout = "x".join(map(str, fmt.shape))
+    if fmt.transpose:
+        layout += f" (axes {', '.join(map(str, fmt.transpose))} of the stored sample)"
+    text = f"{layout}, x*{numbers(fmt.scale)}{numbers(fmt.shift, '+')} ({fmt.source})"
+    return text if fmt.decision == "argmax" else f"{text}, class by {fmt.decision}"
+
+
 def _summary(model: ScoredModel) -> ModelSummary:
     arch = model.architecture
     measured = model.measured
     fmt = measured.input
     return ModelSummary(
-        index=measured.index, label=model.label, framework=measured.framework, kind=arch.kind,
+        index=measured.index, label=model.label, framework=measured.framework,
+        kind="linear" if arch.linear and arch.dense_layers else arch.kind,
         params=measured.params, conv_channels=list(arch.conv_channels),
         conv_kernels=list(arch.conv_kernels), conv_pool_blocks=arch.blocks,
         accuracy=model.accuracy, layers=measured.layers, error=measured.error,
-        input_format=(f"{'x'.join(map(str, fmt.shape))}, x*{fmt.scale:.4g}{fmt.shift:+.4g}"
-                      f" ({fmt.source})") if fmt else None)
+        input_format=describe_input(fmt) if fmt else None)
 
 
 class _ProgressFollower:

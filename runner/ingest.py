@@ -25,6 +25,7 @@ from runner.measurements import (
     read_json_lines,
     read_json_model,
 )
+from runner.metrics import compute_all
 from runner.provision import Truth
 
 
@@ -93,17 +94,19 @@ def _why(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def _accuracy(out: Path, model: MeasuredModel, truth: Truth) -> tuple[float | None, str | None]:
+def _metrics(out: Path, model: MeasuredModel, truth: Truth
+             ) -> tuple[dict[str, float], str | None]:
+    """Every metric of the task for one model's recorded predictions, and its error."""
     if model.predictions is None or truth.labels is None:
-        return None, model.error
+        return {}, model.error
     try:
-        predicted = load_array(out, model.predictions, max_items=len(truth.labels))
+        predicted = load_array(out, model.predictions, max_items=truth.labels.size)
     except (OSError, ValueError) as error:
-        return None, f"predictions unreadable: {error}"
+        return {}, f"predictions unreadable: {error}"
     if predicted.shape != truth.labels.shape or not np.issubdtype(predicted.dtype, np.integer):
-        return None, (f"predictions have shape {list(predicted.shape)} and type {predicted.dtype};"
-                      f" expected {len(truth.labels)} class ids")
-    return float(np.mean(predicted == truth.labels)), model.error
+        return {}, (f"predictions have shape {list(predicted.shape)} and type {predicted.dtype};"
+                    f" expected {len(truth.labels)} class ids")
+    return compute_all(truth.task, predicted, truth.labels), model.error
 
 
 def _function(out: Path, name: str, measured, truth: Truth) -> FunctionResult:
@@ -129,13 +132,15 @@ def build_context(mode: str, out: Path, run: RunRecord | None,
     functions: dict[str, FunctionResult] = {}
     if measurements is not None:
         for model in measurements.models:
-            accuracy, error = _accuracy(out, model, truth)
+            metrics, error = _metrics(out, model, truth)
             if error != model.error:
                 model = model.model_copy(update={"error": error})
-            models.append(ScoredModel(model, summarise(model.layers), accuracy))
+            models.append(ScoredModel(model, summarise(model.layers), metrics.get("accuracy"),
+                                      metrics))
     by_name = {f.name: f for f in measurements.functions} if measurements else {}
     for name in truth.arguments:
         functions[name] = _function(out, name, by_name.get(name), truth)
     stopped = stopped or (run.stopped if run else "the notebook did not start")
     return GradingContext(mode=mode, cells=cells, stopped=stopped, models=models,
-                          functions=functions, probe_ran=measurements is not None)
+                          functions=functions, probe_ran=measurements is not None,
+                          evaluation_set=truth.evaluation_set)

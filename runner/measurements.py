@@ -69,15 +69,25 @@ class Layer(_Strict):
     stride: list[int] | None = Field(default=None, max_length=4)
     params: int = Field(default=0, ge=0)
     output_shape: list[int | None] | None = Field(default=None, max_length=8)
+    activation: str | None = Field(default=None, max_length=60,
+                                   description="Activation built into the layer (Keras).")
+
+
+Channels = float | Annotated[list[float], Field(max_length=4096)]
 
 
 class InputFormat(_Strict):
-    """How the probe fed raw inputs to a model: x' = scale * x + shift, then reshape."""
+    """How the probe fed raw inputs to a model: x' = scale * x + shift, then laid out."""
 
     shape: list[int] = Field(max_length=4, description="Per-sample shape, e.g. [1, 28, 28].")
-    scale: float
-    shift: float
-    source: str = Field(max_length=40, description="'training-data' or 'calibrated'.")
+    transpose: list[int] | None = Field(default=None, max_length=3,
+                                        description="Axis order applied before the reshape.")
+    scale: Channels = Field(description="One number, or one per channel or feature.")
+    shift: Channels
+    source: str = Field(max_length=40, description="'training-data', 'calibrated' or "
+                        "'default'.")
+    decision: str = Field(default="argmax", max_length=40,
+                          description="How outputs became class ids: argmax or a threshold.")
 
 
 class MeasuredModel(_Strict):

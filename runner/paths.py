@@ -27,6 +27,11 @@ class ProjectPaths:
         return self.root / "assignments"
 
     @property
+    def datasets(self) -> Path:
+        """One ``<name>.yaml`` per dataset (runner.datasets.registry)."""
+        return self.root / "datasets"
+
+    @property
     def reference_solutions(self) -> Path:
         return self.root / "reference_solutions"
 

@@ -1,8 +1,8 @@
 """Put into a job folder what the sandbox may see, and keep on the host what it may not.
 
 The sandbox gets the public split in the places student loaders look, the
-images to predict (hidden test images, shuffled, in grade mode; the public
-held-out images in check mode) and the function arguments. The matching truth
+inputs to predict (hidden ones, shuffled, in grade mode; public ones in check
+mode; see runner.datasets.evaluation) and the function arguments. The matching truth
 (labels, arguments) stays in the returned :class:`Truth` on the host.
 """
 
@@ -16,13 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from runner.datasets import (
+    DatasetSpec,
     get_spec,
     keras_dir,
-    load_official,
     public_cache,
     torchvision_raw_dir,
 )
-from runner.datasets._idx import read_idx
+from runner.datasets.evaluation import evaluation_sets
+from runner.datasets.registry import Format
 from runner.report.model import Mode
 from runner.sandbox.job import JobDir
 from runner.spec import AssignmentSpec
@@ -35,6 +36,7 @@ class Truth:
     """What scoring compares the sandbox's output with; never written into the job."""
 
     labels: np.ndarray | None = None
+    task: str = "classification"
     evaluation_set: str = "none"
     arguments: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -64,29 +66,36 @@ def _models(spec: AssignmentSpec, job: JobDir, mode: Mode, data_dir: Path | None
     collect = spec.collect.models
     assert collect is not None
     dataset = get_spec(collect.dataset)
-    public = public_cache(dataset, data_dir)
-    _copy_tree(keras_dir(public, dataset), keras_dir(job.home, dataset))
-    raw = torchvision_raw_dir(job.data / "torchvision", dataset)
-    _copy_tree(torchvision_raw_dir(public, dataset), raw)
-    heldout_x = read_idx(raw / dataset.files["test_images"].name)
-    heldout_y = read_idx(raw / dataset.files["test_labels"].name)
-    if mode is Mode.grade:
-        hidden = load_official(dataset, data_dir)
-        order = rng.permutation(len(hidden.test_x))
-        eval_x, truth.labels = hidden.test_x[order], hidden.test_y[order].astype(np.int64)
-        truth.evaluation_set = f"hidden official test set ({len(order)} images)"
-    else:
-        eval_x, truth.labels = heldout_x, heldout_y.astype(np.int64)
-        truth.evaluation_set = (f"public held-out split ({len(heldout_x)} images from the "
-                                "official training set; the hidden test set is used by `grade`)")
-    size = collect.calibration_size
-    arrays = {"eval_inputs": eval_x, "calibration_inputs": heldout_x[:size],
-              "calibration_labels": heldout_y[:size].astype(np.int64)}
-    config: dict = {"num_classes": dataset.num_classes, "max_models": 32}
+    sets = evaluation_sets(dataset, hidden=mode is Mode.grade, rng=rng,
+                           calibration_size=collect.calibration_size, data_dir=data_dir)
+    truth.labels, truth.evaluation_set = sets.eval_y, sets.description
+    truth.task = dataset.task.value
+    torchvision = _provide_loaders(dataset, job, data_dir)
+    arrays = {"eval_inputs": sets.eval_x, "calibration_inputs": sets.calibration_x,
+              "calibration_labels": sets.calibration_y}
+    config: dict = {"task": dataset.task.value, "num_classes": dataset.num_classes,
+                    "sample_range": dataset.sample.range,
+                    "normalizations": [n.model_dump() for n in dataset.normalizations],
+                    "max_models": 32}
     for name, array in arrays.items():
         np.save(job.data / f"{name}.npy", np.ascontiguousarray(array))
         config[name] = job.seen(job.data / f"{name}.npy")
-    return config, {dataset.torchvision_folder: job.seen(raw)}
+    return config, torchvision
+
+
+def _provide_loaders(dataset: DatasetSpec, job: JobDir, data_dir: Path | None) -> dict:
+    """The public split where the dataset file says framework loaders look for it."""
+    if dataset.format is not Format.idx:
+        return {}
+    public = public_cache(dataset, data_dir)
+    found: dict = {}
+    if dataset.loaders.keras:
+        _copy_tree(keras_dir(public, dataset), keras_dir(job.home, dataset))
+    if dataset.loaders.torchvision:
+        raw = torchvision_raw_dir(job.data / "torchvision", dataset)
+        _copy_tree(torchvision_raw_dir(public, dataset), raw)
+        found[dataset.torchvision_folder] = job.seen(raw)
+    return found
 
 
 def _copy_tree(source: Path, dest: Path) -> None:

@@ -56,7 +56,7 @@ def test_a_complete_notebook_earns_full_marks():
     checks = run_checks(FASHION, models=COMPLETE)
     assert all(c.passed for c in checks.values()), {k: c.message for k, c in checks.items()}
     assert sum(c.points for c in checks.values()) == 10
-    assert "#1 model reaches 0.8970" in checks["cnn_accuracy"].message
+    assert "#1 model: accuracy 0.8970" in checks["cnn_accuracy"].message
 
 
 def test_accuracy_gets_linear_partial_credit_between_floor_and_target():
@@ -80,8 +80,8 @@ def test_kernels_that_do_not_shrink_are_explained():
     assert not checks["alexnet_cnn"].passed
     assert "kernel sizes 5, 5: the task asks for kernels that shrink with depth" in \
         checks["alexnet_cnn"].message
-    # Accuracy only counts for AlexNet-style networks.
-    assert checks["cnn_accuracy"].points == 0
+    # Accuracy counts for any CNN: the kernels already cost the architecture points.
+    assert checks["cnn_accuracy"].passed
 
 
 def test_growing_kernels_and_missing_pooling_are_explained():
@@ -178,3 +178,68 @@ def test_analytic_derivative_matches_finite_differences():
     x = np.linspace(-3, 3, 101)
     h = 1e-6
     assert np.allclose(df(x), (f(x + h) - f(x - h)) / (2 * h), rtol=1e-5, atol=1e-6)
+
+
+PERCEPTRON = assignments.load("perceptron_nonlinear")
+
+
+def dense_net(index, accuracy, *, hidden=True, framework="pytorch", name="net"):
+    layers = [Layer(kind="dense", type="Linear", channels=16 if hidden else 1)]
+    if hidden:
+        layers += [Layer(kind="activation", type="ReLU"),
+                   Layer(kind="dense", type="Linear", channels=1)]
+    measured = MeasuredModel(index=index, framework=framework, class_name="Sequential",
+                             names=[name], params=65, layers=layers)
+    return ScoredModel(measured, summarise(layers), accuracy, {"accuracy": accuracy})
+
+
+def test_a_perceptron_and_a_network_with_a_hidden_non_linearity_earn_full_marks():
+    checks = run_checks(PERCEPTRON, models=[dense_net(0, 0.87, hidden=False, name="perceptron"),
+                                            dense_net(1, 0.966)])
+    assert all(c.passed for c in checks.values()), {k: c.message for k, c in checks.items()}
+    assert "#1 net: MLP, 2 dense layers, 1 hidden non-linearity" in \
+        checks["nonlinear_network"].message
+    assert "#0 perceptron: accuracy 0.8700" in checks["linear_falls_short"].message
+
+
+def test_keras_activations_inside_dense_layers_count_as_hidden_non_linearities():
+    layers = [Layer(kind="dense", type="Dense", channels=16, activation="relu"),
+              Layer(kind="dense", type="Dense", channels=1, activation="sigmoid")]
+    assert summarise(layers).hidden_nonlinearities == 1
+    logistic = [Layer(kind="dense", type="Dense", channels=1, activation="sigmoid")]
+    assert summarise(logistic).linear
+
+
+def test_the_right_network_in_the_wrong_framework_is_named_as_such():
+    checks = run_checks(PERCEPTRON, models=[dense_net(0, 0.97, framework="keras")])
+    assert not checks["nonlinear_network"].passed
+    assert ("no network with a hidden non-linearity (PyTorch) was trained; found #0 net: "
+            "keras") in checks["nonlinear_network"].message
+    assert checks["hidden_accuracy"].points == 0
+
+
+def test_a_comparison_needs_both_kinds_and_a_real_gap():
+    only_linear = run_checks(PERCEPTRON, models=[dense_net(0, 0.87, hidden=False)])
+    message = only_linear["linear_falls_short"].message
+    assert "no network with a hidden non-linearity (PyTorch) was measured" in message
+    too_close = run_checks(PERCEPTRON, models=[dense_net(0, 0.87, hidden=False),
+                                               dense_net(1, 0.89)])
+    assert not too_close["linear_falls_short"].passed
+    assert "better by at least 0.0500" in too_close["linear_falls_short"].message
+    assert too_close["hidden_accuracy"].points == pytest.approx(4 * (0.89 - 0.88) / 0.07, abs=0.01)
+
+
+def test_a_metric_where_lower_is_better_gets_credit_from_floor_down_to_target():
+    from graders.metric_checks import MetricParams, metric_check
+
+    params = MetricParams(metric="rmse", floor=100, target=50)
+    layers = [Layer(kind="recurrent", type="LSTM", channels=32),
+              Layer(kind="dense", type="Linear", channels=1)]
+    measured = MeasuredModel(index=0, framework="keras", class_name="Sequential",
+                             names=["lstm"], params=100, layers=layers)
+    model = ScoredModel(measured, summarise(layers), None, {"rmse": 75.0})
+    verdict = metric_check(params, GradingContext(mode="grade", models=[model]))
+    assert verdict.fraction == pytest.approx(0.5)
+    assert "RMSE 75.00" in verdict.message and "partial credit" in verdict.message
+    with pytest.raises(ValueError, match="better when lower"):
+        MetricParams(metric="rmse", floor=50, target=100)

@@ -26,8 +26,6 @@ import numpy as np
 import pytest
 
 from runner.datasets import (
-    PUBLIC_SPLIT_SEED,
-    REGISTRY,
     ChecksumMismatch,
     DatasetNotFound,
     DatasetSpec,
@@ -40,6 +38,7 @@ from runner.datasets import (
     locate,
     public_cache,
     public_split,
+    registry,
     split_indices,
     write_keras_cache,
     write_torchvision_raw,
@@ -47,7 +46,9 @@ from runner.datasets import (
 from runner.datasets.verify import forget_verified, is_verified
 
 DEBIAN = Path("/usr/share/datasets/fashion-mnist")
-SPEC = REGISTRY["fashion_mnist"]
+SPEC = registry()["fashion_mnist"]
+SPLIT = {"heldout_size": SPEC.split.heldout, "seed": SPEC.split.seed}
+"""The public split as the dataset file declares it."""
 ISOLATED = SPEC.model_copy(update={"system_dirs": [], "base_urls": []})
 """Fashion-MNIST as if no distribution package and no internet existed."""
 
@@ -79,7 +80,7 @@ def official(tmp_path_factory: pytest.TempPathFactory) -> ImageSplits:
 
 @pytest.fixture(scope="module")
 def public(official: ImageSplits) -> ImageSplits:
-    return public_split(official)
+    return public_split(official, **SPLIT)
 
 
 def row_hashes(images: np.ndarray) -> list[bytes]:
@@ -267,11 +268,11 @@ def test_public_split_is_deterministic_stratified_and_disjoint(
     assert (len(public.train_y), len(public.test_y)) == (50_000, 10_000)
     assert public.train_x.shape[1:] == public.test_x.shape[1:] == (28, 28)
     assert np.bincount(public.test_y).tolist() == [1000] * 10
-    again = public_split(official)
+    again = public_split(official, **SPLIT)
     for field in ("train_x", "train_y", "test_x", "test_y"):
         assert np.array_equal(getattr(public, field), getattr(again, field))
     # Pinned: the public split must not drift across machines or library versions.
-    _, heldout = split_indices(official.train_y, 10_000, PUBLIC_SPLIT_SEED)
+    _, heldout = split_indices(official.train_y, 10_000, SPEC.split.seed)
     assert hashlib.sha256(heldout.astype("<i8").tobytes()).hexdigest().startswith("3fe832929a7b")
 
     train_rows, heldout_rows = row_hashes(public.train_x), row_hashes(public.test_x)

@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 
 from runner import assignments, grading
+from runner.datasets import get_spec
 from runner.datasets.splits import load_official, public_split
 from runner.grading import KILLED, grade
 from runner.report.model import Mode, Report, Status
@@ -338,9 +339,10 @@ def test_the_hidden_labels_are_in_no_file_the_container_can_read(tmp_path, monke
     assert report.execution.cells[0].status == "ok", report.execution.cells[0].error
     runs = _label_runs(tmp_path / "out" / "executed.ipynb")
     official = load_official("fashion_mnist", allow_download=False)
+    spec = get_spec("fashion_mnist")
     # The scan finds labels where they are: the public held-out split's, as IDX files
     # (uint8) and as the probe's calibration labels (.npy, int64).
-    heldout = public_split(official).test_y
+    heldout = public_split(official, heldout_size=spec.split.heldout, seed=spec.split.seed).test_y
     assert _holding(runs, heldout, whole=True)
     calibration = heldout[:assignments.load("fashion_mnist_cnn").spec.collect.models
                           .calibration_size]

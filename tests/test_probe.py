@@ -18,11 +18,18 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from runner.datasets import ImageSplits, load_official, write_keras_cache, write_torchvision_raw
+from runner.datasets import (
+    ImageSplits,
+    get_spec,
+    load_official,
+    write_keras_cache,
+    write_torchvision_raw,
+)
 from runner.measurements import Measurements, load_array, read_json_model
 
 PROBE = Path(__file__).resolve().parents[1] / "runner" / "probe"
 FASHION = Path("/usr/share/datasets/fashion-mnist")
+FASHION_SPEC = get_spec("fashion_mnist")
 FINISH = "import nngrade_probe as _nngrade_probe; _nngrade_probe.finish()"
 
 pytestmark = pytest.mark.skipif(not FASHION.is_dir(), reason="Fashion-MNIST files not installed")
@@ -65,7 +72,8 @@ def run_notebook(tmp: Path, fashion: dict, cells: list[str], *, functions: list[
         "models": {"eval_inputs": str(data / "eval_x.npy"),
                    "calibration_inputs": str(data / "calib_x.npy"),
                    "calibration_labels": str(data / "calib_y.npy"),
-                   "num_classes": 10, "max_models": 32},
+                   "num_classes": 10, "max_models": 32, "sample_range": [0, 255],
+                   "normalizations": [n.model_dump() for n in FASHION_SPEC.normalizations]},
         "torchvision_raw": {"FashionMNIST": str(fashion["raw"])},
     }
     if functions is not None:

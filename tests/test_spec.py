@@ -47,7 +47,7 @@ def test_bad_threshold_names_file_field_and_line(project_copy):
     # The error belongs to the params mapping as a whole: its line is the mapping's first.
     line = int(re.search(r"\(line (\d+)\)", message).group(1))
     lines = _spec_path(project_copy).read_text().splitlines()
-    assert lines[line - 1].strip() == "models: alexnet"
+    assert lines[line - 1].strip() == "metric: accuracy"
 
 
 def test_unknown_check_kind_lists_the_known_ones(project_copy):

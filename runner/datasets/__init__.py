@@ -1,8 +1,9 @@
 """Datasets the grader needs: found locally or downloaded, verified, and re-packaged.
 
-A dataset is named in :data:`REGISTRY` with its files and the sha256 of each
-file's decompressed content. :func:`locate` finds a verified copy (user dir,
-distribution package, user cache, download); :func:`load_official` reads it;
+A dataset is declared in ``datasets/<name>.yaml`` (:func:`registry`) with its
+task, sample shape, files and the sha256 of each file's decompressed content.
+:func:`locate` finds a verified copy (user dir, distribution package, user
+cache, download); :func:`load_official` reads it;
 :func:`public_split` cuts the student-visible split from the official training
 set only; :func:`public_cache` writes that split once in the keras and
 torchvision layouts. The official test set stays hidden on the host.
@@ -24,10 +25,8 @@ from runner.datasets.layouts import (
 )
 from runner.datasets.locate import DATA_DIR_ENV, OFFLINE_ENV, dataset_files, locate
 from runner.datasets.public import PublicManifest, public_cache
-from runner.datasets.registry import REGISTRY, ROLES, DatasetSpec, FileSpec, get_spec
+from runner.datasets.registry import ROLES, DatasetSpec, FileSpec, get_spec, registry
 from runner.datasets.splits import (
-    PUBLIC_HELDOUT_SIZE,
-    PUBLIC_SPLIT_SEED,
     ImageSplits,
     load_official,
     public_split,
@@ -38,9 +37,6 @@ __all__ = [
     "CACHE_ENV",
     "DATA_DIR_ENV",
     "OFFLINE_ENV",
-    "PUBLIC_HELDOUT_SIZE",
-    "PUBLIC_SPLIT_SEED",
-    "REGISTRY",
     "ROLES",
     "ChecksumMismatch",
     "DatasetError",
@@ -60,6 +56,7 @@ __all__ = [
     "locate",
     "public_cache",
     "public_split",
+    "registry",
     "split_indices",
     "torchvision_raw_dir",
     "write_keras_cache",

@@ -22,8 +22,6 @@ from runner.datasets.cache import cache_root
 from runner.datasets.layouts import write_keras_cache, write_torchvision_raw
 from runner.datasets.registry import DatasetSpec, get_spec
 from runner.datasets.splits import (
-    PUBLIC_HELDOUT_SIZE,
-    PUBLIC_SPLIT_SEED,
     SPLIT_ALGORITHM,
     ImageSplits,
     load_official,
@@ -100,8 +98,8 @@ def public_cache(
     dataset: str | DatasetSpec,
     data_dir: Path | None = None,
     *,
-    heldout_size: int = PUBLIC_HELDOUT_SIZE,
-    seed: int = PUBLIC_SPLIT_SEED,
+    heldout_size: int | None = None,
+    seed: int | None = None,
     allow_download: bool = True,
 ) -> Path:
     """Folder ``<cache>/public/<name>-<key>`` holding the public split, built on first use.
@@ -112,6 +110,8 @@ def public_cache(
     ``~/.keras`` writable). Safe to call from concurrent processes.
     """
     spec = get_spec(dataset)
+    heldout_size = spec.split.heldout if heldout_size is None else heldout_size
+    seed = spec.split.seed if seed is None else seed
     key = public_key(spec, heldout_size=heldout_size, seed=seed)
     final = cache_root() / "public" / f"{spec.name}-{key}"
     if (final / MANIFEST_FILE).is_file():

@@ -1,4 +1,10 @@
-"""Named datasets: which files make them up, what they must hash to, where they live.
+"""Named datasets, declared as data: one ``datasets/<name>.yaml`` file per dataset.
+
+A file says what the dataset is (its task, what one sample looks like, its
+classes), where its files are found and what they hash to, which format
+adapter reads them, how the public and hidden parts are cut, and which
+framework loaders must find the public part offline. Adding a dataset of a
+known format is adding a file; this module only validates.
 
 Checksums are of the *decompressed* content: distributors gzip the same bytes
 differently (Debian's ``.gz`` files differ from the official ones), and we
@@ -8,20 +14,53 @@ accept either compressed or uncompressed copies.
 from __future__ import annotations
 
 import difflib
+import functools
+import math
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from runner.datasets.errors import UnknownDataset
+from runner._yaml_lines import line_of
+from runner.datasets.errors import DatasetError, UnknownDataset
+from runner.paths import ProjectPaths
 
 ROLES = ("train_images", "train_labels", "test_images", "test_labels")
 """The four files of an IDX image-classification dataset, by role."""
 
+GENERATOR_MODULES = ("sklearn.datasets",)
+"""Modules whose ``make_*`` functions a dataset file may name as its generator."""
 
-class FileSpec(BaseModel):
-    """One data file: its uncompressed name and the sha256 of its uncompressed bytes."""
 
+class _Data(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Task(StrEnum):
+    """What a model trained on the dataset is asked to do; decides what is recorded."""
+
+    classification = "classification"
+    forecasting = "forecasting"
+    segmentation = "segmentation"
+    generation = "generation"
+
+
+class Format(StrEnum):
+    """The adapter that reads the dataset's files (or draws its samples)."""
+
+    idx = "idx"
+    generator = "generator"
+
+
+class SplitMethod(StrEnum):
+    stratified = "stratified"  # a class-balanced held-out part of the official training set
+    fresh_sample = "fresh_sample"  # hidden points drawn anew from the generator per run
+
+
+class FileSpec(_Data):
+    """One data file: its uncompressed name and the sha256 of its uncompressed bytes."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9._-]+$", description="e.g. train-images-idx3-ubyte")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -32,36 +71,130 @@ class FileSpec(BaseModel):
         return f"{self.name}.gz"
 
 
-class DatasetSpec(BaseModel):
-    """Everything needed to find, verify, download and re-package one dataset.
+class Sample(_Data):
+    """What one input looks like in the dataset's own terms (before any scaling)."""
+
+    shape: tuple[int, ...] = Field(min_length=1, max_length=3,
+                                   description="(H, W), (H, W, C) or (features,).")
+    dtype: str = Field(pattern=r"^(uint8|float32|float64)$")
+    range: tuple[float, float] | None = Field(
+        None, description="Value range of raw inputs, e.g. [0, 255] for 8-bit images.")
+
+    @property
+    def channels(self) -> int:
+        """Values that share a scaling: 1 for grayscale, C for colour, every feature else."""
+        if len(self.shape) == 2:
+            return 1
+        return self.shape[-1]
+
+
+class Split(_Data):
+    method: SplitMethod
+    heldout: int = Field(gt=0, description="Size of the public held-out part or hidden sample.")
+    seed: int = Field(ge=0, description="Seed of the public split; changing it changes every "
+                      "student's public data.")
+
+
+class Normalization(_Data):
+    """A (mean, std) pair per channel, in units of the range scaled to [0, 1]."""
+
+    mean: list[float] = Field(min_length=1)
+    std: list[float] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _same_length(self) -> Normalization:
+        if len(self.mean) != len(self.std) or not all(s > 0 for s in self.std):
+            raise ValueError("mean and std need one entry per channel, std above 0")
+        return self
+
+
+class Generator(_Data):
+    """A library function that draws ``(inputs, targets)`` given ``n_samples`` and a seed."""
+
+    function: str = Field(pattern=r"^[a-z_.]+\.make_[a-z_]+$")
+    params: dict[str, float | int | bool] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _allowed(self) -> Generator:
+        module = self.function.rsplit(".", 1)[0]
+        if module not in GENERATOR_MODULES:
+            raise ValueError(f"generator module {module!r} is not one of {GENERATOR_MODULES}")
+        return self
+
+
+class Loaders(_Data):
+    """Where framework loaders look for the dataset; the public split is put there."""
+
+    keras: str | None = Field(None, description="Folder under ~/.keras/datasets.")
+    torchvision: str | None = Field(None, description="torchvision class name: ROOT/<this>/raw.")
+
+
+class DatasetSpec(_Data):
+    """Everything needed to find, verify, download, split and re-package one dataset.
 
     ``base_urls`` are tried in order; a file is fetched from ``base_url + gz_name``.
-    Tests point a copy of a spec at a local server via ``model_copy(update=...)``.
+    Tests point a copy of a spec elsewhere via ``model_copy(update=...)``.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(pattern=r"^[a-z0-9_]+$")
     title: str
-    files: dict[str, FileSpec]
+    task: Task
+    format: Format
+    files: dict[str, FileSpec] = Field(default_factory=dict)
     base_urls: list[str] = Field(default_factory=list)
     system_dirs: list[Path] = Field(default_factory=list)
     system_package: str | None = Field(
-        default=None, description="Distribution package that installs the files in system_dirs."
-    )
-    num_classes: int = Field(gt=1)
-    class_names: list[str]
-    image_shape: tuple[int, int] = (28, 28)
-    keras_subdir: str = Field(description="Folder under ~/.keras/datasets keras reads.")
-    torchvision_folder: str = Field(description="torchvision class name: ROOT/<this>/raw.")
+        default=None, description="Distribution package that installs the files in system_dirs.")
+    sample: Sample
+    classes: list[str] = Field(default_factory=list)
+    split: Split
+    normalizations: list[Normalization] = Field(default_factory=list)
+    generator: Generator | None = None
+    loaders: Loaders = Loaders()
 
     @model_validator(mode="after")
     def _check(self) -> DatasetSpec:
-        if set(self.files) != set(ROLES):
-            raise ValueError(f"files must have exactly the roles {ROLES}, got {sorted(self.files)}")
-        if len(self.class_names) != self.num_classes:
-            raise ValueError("class_names must have num_classes entries")
+        if self.format is Format.idx:
+            if set(self.files) != set(ROLES):
+                raise ValueError(f"an idx dataset needs files with exactly the roles {ROLES}, "
+                                 f"got {sorted(self.files)}")
+            if len(self.sample.shape) != 2 or self.sample.dtype != "uint8":
+                raise ValueError("idx images are uint8 with sample shape [H, W]")
+        if (self.format is Format.generator) != (self.generator is not None):
+            raise ValueError("format generator and a generator: entry go together")
+        if self.format is Format.generator and self.split.method is not SplitMethod.fresh_sample:
+            raise ValueError("a generator dataset is split by method fresh_sample")
+        if self.task is Task.classification and len(self.classes) < 2:
+            raise ValueError("a classification dataset lists at least two classes")
+        for norm in self.normalizations:
+            if len(norm.mean) not in (1, self.sample.channels):
+                raise ValueError(f"a normalization has {len(norm.mean)} channels, the sample "
+                                 f"{self.sample.channels}")
         return self
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.classes)
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        return self.sample.shape
+
+    @property
+    def sample_size(self) -> int:
+        return math.prod(self.sample.shape)
+
+    @property
+    def keras_subdir(self) -> str:
+        return self.loaders.keras or self.name
+
+    @property
+    def torchvision_folder(self) -> str:
+        return self.loaders.torchvision or self.name
 
     def search_subdirs(self) -> list[str]:
         """Sub-folders of a user-given directory that may hold the files (common layouts)."""
@@ -74,59 +207,64 @@ class DatasetSpec(BaseModel):
         ]
 
 
-FASHION_MNIST = DatasetSpec(
-    name="fashion_mnist",
-    title="Fashion-MNIST",
-    files={
-        "train_images": FileSpec(
-            name="train-images-idx3-ubyte",
-            sha256="c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-        ),
-        "train_labels": FileSpec(
-            name="train-labels-idx1-ubyte",
-            sha256="bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-        ),
-        "test_images": FileSpec(
-            name="t10k-images-idx3-ubyte",
-            sha256="5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-        ),
-        "test_labels": FileSpec(
-            name="t10k-labels-idx1-ubyte",
-            sha256="0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-        ),
-    },
-    base_urls=["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
-    system_dirs=[Path("/usr/share/datasets/fashion-mnist")],
-    system_package="dataset-fashion-mnist",
-    num_classes=10,
-    class_names=[
-        "T-shirt/top",
-        "Trouser",
-        "Pullover",
-        "Dress",
-        "Coat",
-        "Sandal",
-        "Shirt",
-        "Sneaker",
-        "Bag",
-        "Ankle boot",
-    ],
-    keras_subdir="fashion-mnist",
-    torchvision_folder="FashionMNIST",
-)
+class DatasetFileError(DatasetError, ValueError):
+    """A dataset file in ``datasets/`` is not valid; the message names file and line."""
 
-REGISTRY: dict[str, DatasetSpec] = {FASHION_MNIST.name: FASHION_MNIST}
+
+def load_dataset_file(path: Path) -> DatasetSpec:
+    """Parse one ``datasets/<name>.yaml``; every problem names the file, field and line."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw: Any = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise DatasetFileError(f"{path}: not valid YAML: {error}",
+                               hint="Fix the file's syntax.") from None
+    if not isinstance(raw, dict):
+        raise DatasetFileError(f"{path}: a dataset file is a YAML mapping of fields")
+    try:
+        spec = DatasetSpec.model_validate(raw)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            loc = tuple(item["loc"])
+            field = ".".join(map(str, loc)) or "(top level)"
+            problems.append(f"{field} (line {line_of(text, loc)}): {item['msg']}")
+        raise DatasetFileError(f"{path}: " + "; ".join(problems)) from None
+    if spec.name != path.stem:
+        raise DatasetFileError(f"{path}: name is {spec.name!r} but the file is {path.name!r}",
+                               hint="Name the file <name>.yaml.")
+    return spec
+
+
+@functools.cache
+def _load_folder(folder: Path) -> dict[str, DatasetSpec]:
+    if not folder.is_dir():
+        return {}
+    return {path.stem: load_dataset_file(path) for path in sorted(folder.glob("*.yaml"))}
+
+
+def registry(paths: ProjectPaths | None = None) -> dict[str, DatasetSpec]:
+    """Every dataset declared in ``datasets/``, by name.
+
+    nngrade's own files come first; a course repository (``$NNGRADE_HOME``) adds its
+    own and may replace one of the same name.
+    """
+    own = ProjectPaths(Path(__file__).resolve().parents[2]).datasets
+    found = dict(_load_folder(own))
+    found.update(_load_folder((paths or ProjectPaths.default()).datasets))
+    return found
 
 
 def get_spec(dataset: str | DatasetSpec) -> DatasetSpec:
     """Resolve a registry name; a spec passes through (tests use modified copies)."""
     if isinstance(dataset, DatasetSpec):
         return dataset
+    known = registry()
     try:
-        return REGISTRY[dataset]
+        return known[dataset]
     except KeyError:
-        close = difflib.get_close_matches(dataset, list(REGISTRY), n=3, cutoff=0.4)
+        close = difflib.get_close_matches(dataset, list(known), n=3, cutoff=0.4)
         hint = (f"Did you mean {', '.join(close)}? " if close else "") + (
-            "Known datasets: " + ", ".join(sorted(REGISTRY))
-        )
+            "Known datasets: " + ", ".join(sorted(known))
+            + f" (files in {ProjectPaths.default().datasets})")
         raise UnknownDataset(f"unknown dataset {dataset!r}", hint=hint) from None

@@ -19,10 +19,6 @@ from runner.datasets.errors import MalformedDataFile
 from runner.datasets.locate import dataset_files, locate
 from runner.datasets.registry import DatasetSpec, get_spec
 
-PUBLIC_SPLIT_SEED = 2017
-"""Seed of the public split; changing it changes every student's public data."""
-
-PUBLIC_HELDOUT_SIZE = 10_000
 SPLIT_ALGORITHM = "stratified-sha256-rank-v1"
 """Names the procedure in :func:`split_indices`; part of every cache key built on it."""
 
@@ -69,7 +65,7 @@ def load_official(
             raise MalformedDataFile(paths[role], f"expected {want_ndim}-d uint8, got {array.shape}")
     for role in ("train_images", "test_images"):
         if arrays[role].shape[1:] != spec.image_shape:
-            raise MalformedDataFile(paths[role], f"images are not {spec.image_shape}")
+            raise MalformedDataFile(paths[role], f"images are not {list(spec.image_shape)}")
     return ImageSplits(
         arrays["train_images"], arrays["train_labels"], arrays["test_images"], arrays["test_labels"]
     )
@@ -119,12 +115,7 @@ def split_indices(
     return np.flatnonzero(mask), heldout_idx
 
 
-def public_split(
-    official: ImageSplits,
-    *,
-    heldout_size: int = PUBLIC_HELDOUT_SIZE,
-    seed: int = PUBLIC_SPLIT_SEED,
-) -> ImageSplits:
+def public_split(official: ImageSplits, *, heldout_size: int, seed: int) -> ImageSplits:
     """Cut the official *training* set into public train and public held-out parts.
 
     ``test_*`` of the result is the held-out part (e.g. 50000/10000 for

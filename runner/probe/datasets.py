@@ -1,7 +1,9 @@
 """Serve dataset "downloads" from local files: the sandbox has no network.
 
 torchvision's MNIST-family ``download()`` is replaced by a copy of the raw idx
-files from the folder named in ``config["torchvision_raw"]``. Keras needs no patch:
+files from the folder named in ``config["torchvision_raw"]``; where the notebook's
+``root`` cannot be written (an absolute Colab or Drive path), the dataset reads
+that folder in place. Keras needs no patch:
 the host puts its cache in the sandbox's ``~/.keras``, where ``load_data()`` looks.
 """
 
@@ -46,7 +48,15 @@ def _offline_download(name: str, source: Path) -> Any:
             return
         if not source.is_dir():
             raise RuntimeError(f"{name}: no offline copy of the dataset at {source}")
-        _copy_raw(source, Path(self.raw_folder))
+        try:
+            _copy_raw(source, Path(self.raw_folder))
+        except OSError as error:
+            # A root outside the writable folders (root='/files/', a Drive path): read the
+            # grader's copy where it lies; it has the layout <root>/<Class>/raw.
+            STATE.note(f"{name}(root={str(self.root)[:200]!r}): not writable here "
+                       f"({error.strerror or error}); the public split was read from the "
+                       "grader's copy instead")
+            self.root = str(source.parent.parent)
         if not self._check_exists():
             raise RuntimeError(f"{name}: the offline copy at {source} lacks some raw files")
 

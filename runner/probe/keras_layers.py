@@ -47,6 +47,15 @@ def _channels(layer: Any) -> int | None:
     return None
 
 
+def _activation(layer: Any) -> str | None:
+    """Name of an activation built into the layer (``Dense(64, activation="relu")``)."""
+    function = getattr(layer, "activation", None)
+    if function is None or type(layer).__name__ == "Activation":
+        return None
+    name = getattr(function, "__name__", None) or type(function).__name__
+    return str(name)[:60]
+
+
 def _params(layer: Any) -> int:
     try:
         return int(layer.count_params())
@@ -71,7 +80,7 @@ def keras_layer(layer: Any, output: Any = None) -> dict[str, Any]:
     shape = getattr(output, "shape", None)
     return layer_record(
         kind, cls.__name__, name=getattr(layer, "name", ""), channels=_channels(layer),
-        kernel_size=kernel, stride=stride, params=_params(layer),
+        kernel_size=kernel, stride=stride, params=_params(layer), activation=_activation(layer),
         output_shape=shape_list(tuple(shape)[1:]) if shape is not None else None)
 
 

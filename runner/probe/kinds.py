@@ -97,12 +97,15 @@ def shape_list(shape: Iterable[Any] | None) -> list[int | None] | None:
 def layer_record(kind: str, type_name: str, **fields: Any) -> dict[str, Any]:
     """A layer dict in the shape of ``runner.measurements.Layer``, trimmed to its limits."""
     record: dict[str, Any] = {"kind": kind or "other", "type": str(type_name)[:200]}
-    for key in ("name", "channels", "kernel_size", "stride", "params", "output_shape"):
+    for key in ("name", "channels", "kernel_size", "stride", "params", "output_shape",
+                "activation"):
         value = fields.get(key)
         if value is None:
             continue
         if key == "name":
             value = str(value)[:200]
+        elif key == "activation":
+            value = str(value)[:60]
         elif key in ("channels", "params"):
             value = max(0, int(value))
         record[key] = value

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .feeding import Format, apply, choose, classes
+from .feeding import DataFacts, Format, apply, choose, classes
 from .output import save_npy
 from .state import STATE, Trained
 
@@ -99,11 +99,10 @@ def measure_one(index: int, trained: Trained, data: dict[str, Any], namespace: d
         failure: Exception | None = None
         try:
             fmt = choose(adapter.predict, data["calib_x"], data["calib_y"], data["num_classes"],
-                         trained.stats, adapter.declared_shape())
+                         trained.stats, adapter.declared_shape(), data["facts"])
         except Exception as exc:
             failure = exc
-        sample = None if fmt is None else apply(data["calib_x"][:2], fmt.shape, fmt.scale,
-                                                fmt.shift)
+        sample = None if fmt is None else apply(data["calib_x"][:2], fmt)
         try:
             record["layers"] = adapter.layers(sample)
         except Exception as exc:
@@ -112,7 +111,7 @@ def measure_one(index: int, trained: Trained, data: dict[str, Any], namespace: d
             raise failure or ValueError("no input format")
         record["input"] = fmt.as_json()
         record["calibration_accuracy"] = fmt.accuracy
-        predicted = classes(adapter.predict, data["eval_x"], fmt, data["num_classes"])
+        predicted = classes(adapter.predict, data["eval_x"], fmt)
         relative = f"predictions/model_{index}.npy"
         save_npy(out_dir / relative, predicted)
         record["predictions"] = relative
@@ -137,7 +136,8 @@ def measure_models(spec: dict[str, Any], namespace: dict[str, Any],
     calib_y = _load(spec.get("calibration_labels")) if calib_x is not None else None
     data = {"eval_x": eval_x, "calib_x": calib_x if calib_x is not None else eval_x,
             "calib_y": None if calib_y is None else calib_y.astype(np.int64),
-            "num_classes": int(spec.get("num_classes", 10))}
+            "num_classes": int(spec.get("num_classes", 10)),
+            "facts": DataFacts.from_config(spec)}
     limit = min(int(spec.get("max_models", 32)), MAX_MODELS)
     models = trained_models()
     if len(models) > limit:

@@ -20,11 +20,25 @@ class InputStats:
     mean: float | None = None
     std: float | None = None
     dtype: str = ""
+    feature_mean: tuple[float, ...] | None = None  # per feature, for (n, features) inputs
+    feature_std: tuple[float, ...] | None = None
 
     def has_moments(self) -> bool:
         """True when mean and std are usable for an affine match."""
         return (self.mean is not None and self.std is not None
                 and math.isfinite(self.mean) and math.isfinite(self.std) and self.std > 0)
+
+
+MAX_FEATURES = 64
+"""Inputs of at most this many features per sample also get per-feature moments."""
+
+
+def feature_moments(rows: Any) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    """Per-feature mean and std of a (n, features) float64 array, else None."""
+    if getattr(rows, "ndim", 0) != 2 or not 0 < rows.shape[1] <= MAX_FEATURES or not len(rows):
+        return None
+    return (tuple(float(v) for v in rows.mean(axis=0)),
+            tuple(float(v) for v in rows.std(axis=0)))
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .state import STATE, InputStats, Trained
+from .state import STATE, InputStats, Trained, feature_moments
 
 _STAT_ROWS = 1024
 _MARK = "_nngrade_probe_wrapped"
@@ -54,6 +54,7 @@ def input_stats(x: Any) -> InputStats | None:
     if sample.size and np.issubdtype(sample.dtype, np.number):
         values = sample.astype(np.float64)
         stats.mean, stats.std = float(values.mean()), float(values.std())
+        stats.feature_mean, stats.feature_std = feature_moments(values) or (None, None)
     return stats
 
 

@@ -14,7 +14,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from .state import STATE, InputStats
+from .state import MAX_FEATURES, STATE, InputStats, feature_moments
 
 _STAT_CALLS = 3
 _STAT_ROWS = 256
@@ -31,6 +31,7 @@ class _Seen:
     shape: tuple[int, ...] | None = None
     dtype: str = ""
     moments: list[tuple[Any, Any]] = field(default_factory=list)
+    features: list[Any] = field(default_factory=list)  # (rows, features) samples, if 2-D
     fingerprint: list[Any] | None = None
 
 
@@ -99,6 +100,8 @@ class TorchTracker:
             with self.torch.no_grad():
                 sample = x[:_STAT_ROWS].detach().double()
                 seen.moments.append((sample.mean(), sample.std(unbiased=False)))
+                if sample.dim() == 2 and sample.shape[1] <= MAX_FEATURES:
+                    seen.features.append(sample.cpu())
 
     def _stepped(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         groups = optimizer.param_groups
@@ -144,6 +147,11 @@ class TorchTracker:
             stds = [float(s.item()) for _, s in seen.moments]
             stats.mean = sum(means) / len(means)
             stats.std = sum(stds) / len(stds)
+        if seen.features:
+            import numpy as np
+
+            rows = np.concatenate([f.numpy() for f in seen.features])
+            stats.feature_mean, stats.feature_std = feature_moments(rows) or (None, None)
         return stats
 
 

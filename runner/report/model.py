@@ -52,7 +52,7 @@ class ModelSummary(BaseModel):
     index: int
     label: str = Field(description="Short name: notebook variable or class and index.")
     framework: str
-    kind: str = Field(description="cnn, mlp, rnn or other")
+    kind: str = Field(description="cnn, mlp, rnn, linear (no hidden non-linearity) or other")
     params: int
     conv_channels: list[int] = Field(default_factory=list)
     conv_kernels: list[int] = Field(default_factory=list)

@@ -1,0 +1,139 @@
+"""Generic checks on trained models: a metric between floor and target, a model of a
+kind was trained, one kind of model beats another.
+
+They know no assignment: which models, which metric and which thresholds come
+from the spec's ``params``, so an assignment of a new kind needs no new code.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from graders.context import GradingContext, ScoredModel
+from graders.registry import Verdict, check_kind
+from graders.selection import Selection, measurement_errors, no_models_message, select
+from runner.metrics import METRICS, Metric
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _known_metric(name: str) -> str:
+    if name not in METRICS:
+        raise ValueError(f"unknown metric {name!r}; known: {', '.join(sorted(METRICS))}")
+    return name
+
+
+class MetricParams(_Params):
+    metric: str = Field(description="A metric of runner.metrics, e.g. accuracy or rmse.")
+    select: Selection = Field(default_factory=Selection, description="Which models may "
+                              "earn the points; the best of them counts.")
+    floor: float = Field(description="No points at or beyond this value.")
+    target: float = Field(description="Full points from this value on.")
+
+    @model_validator(mode="after")
+    def _direction(self) -> MetricParams:
+        metric = METRICS[_known_metric(self.metric)]
+        if metric.higher_is_better and not self.floor < self.target:
+            raise ValueError(f"{self.metric} is better when higher: floor ({self.floor}) must "
+                             f"be below target ({self.target})")
+        if not metric.higher_is_better and not self.floor > self.target:
+            raise ValueError(f"{self.metric} is better when lower: floor ({self.floor}) must "
+                             f"be above target ({self.target})")
+        return self
+
+
+class TrainedParams(_Params):
+    select: Selection = Field(default_factory=Selection)
+
+
+class ComparisonParams(_Params):
+    metric: str
+    baseline: Selection = Field(description="The models expected to do worse.")
+    better: Selection = Field(description="The models expected to do better.")
+    min_gap: float = Field(0.0, ge=0, description="How much better, in the metric's units.")
+
+    @model_validator(mode="after")
+    def _metric(self) -> ComparisonParams:
+        _known_metric(self.metric)
+        return self
+
+
+def best(models: list[ScoredModel], metric: Metric) -> ScoredModel:
+    """The model with the best value of ``metric`` (all must have it)."""
+    def value(model: ScoredModel) -> float:
+        measured = model.metric(metric.name)
+        assert measured is not None
+        return measured if metric.higher_is_better else -measured
+
+    return max(models, key=value)
+
+
+def credit(value: float, floor: float, target: float) -> float:
+    """Linear credit from floor (0) to target (1), in either direction, clipped."""
+    return min(1.0, max(0.0, (value - floor) / (target - floor)))
+
+
+@check_kind("metric", MetricParams)
+def metric_check(params: MetricParams, ctx: GradingContext) -> Verdict:
+    """A metric of the best qualifying model on the evaluation set, floor to target."""
+    metric = METRICS[params.metric]
+    candidates = select(ctx, params.select, metric=metric.name)
+    if not candidates:
+        if not ctx.models:
+            return Verdict.failed(no_models_message(ctx))
+        return Verdict.failed(f"no {params.select.describe()} was measured, so its "
+                              f"{metric.title} cannot be scored" + measurement_errors(ctx))
+    top = best(candidates, metric)
+    value = top.metric(metric.name)
+    assert value is not None
+    share = credit(value, params.floor, params.target)
+    said = f"{top.label}: {metric.title} {metric.show(value)} on the {ctx.evaluation_set}"
+    if share >= 1.0:
+        return Verdict(1.0, f"{said} (target {metric.show(params.target)})")
+    if share <= 0.0:
+        return Verdict(0.0, f"{said}, not better than {metric.show(params.floor)}: train longer "
+                            f"or improve the model (target {metric.show(params.target)})")
+    return Verdict(share, f"{said}: partial credit between {metric.show(params.floor)} and "
+                          f"the target {metric.show(params.target)}")
+
+
+@check_kind("trained_model", TrainedParams)
+def trained_model(params: TrainedParams, ctx: GradingContext) -> Verdict:
+    """A model of the kind the task asks for was trained."""
+    found = select(ctx, params.select)
+    wanted = params.select.describe()
+    if found:
+        model = found[0]
+        return Verdict.passed(f"{model.label}: {model.architecture.describe()}")
+    if not ctx.models:
+        return Verdict.failed(no_models_message(ctx))
+    seen = "; ".join(f"{m.label}: {m.measured.framework}, {m.architecture.describe()}"
+                     for m in ctx.models[:3])
+    return Verdict.failed(f"no {wanted} was trained; found {seen}")
+
+
+@check_kind("model_comparison", ComparisonParams)
+def model_comparison(params: ComparisonParams, ctx: GradingContext) -> Verdict:
+    """The better kind of model beats the baseline kind by at least ``min_gap``."""
+    metric = METRICS[params.metric]
+    baselines = select(ctx, params.baseline, metric=metric.name)
+    betters = select(ctx, params.better, metric=metric.name)
+    missing = [sel.describe() for sel, found in ((params.baseline, baselines),
+                                                 (params.better, betters)) if not found]
+    if missing:
+        return Verdict.failed(f"the task asks to compare a {params.baseline.describe()} with a "
+                              f"{params.better.describe()}; no {' and no '.join(missing)} was "
+                              "measured" + measurement_errors(ctx))
+    base, top = best(baselines, metric), best(betters, metric)
+    base_value, top_value = base.metric(metric.name), top.metric(metric.name)
+    assert base_value is not None and top_value is not None
+    gap = top_value - base_value if metric.higher_is_better else base_value - top_value
+    said = (f"{params.baseline.describe()} {base.label}: {metric.title} "
+            f"{metric.show(base_value)}; {params.better.describe()} {top.label}: "
+            f"{metric.show(top_value)}")
+    if gap >= params.min_gap and top is not base:
+        return Verdict.passed(said)
+    return Verdict.failed(f"{said}: the task expects the second to be better by at least "
+                          f"{metric.show(params.min_gap)}")

@@ -1,0 +1,111 @@
+"""Which trained models a check is about: by architecture, framework and layer types.
+
+A spec names the models a check looks at in words an instructor uses ("a CNN",
+"an AlexNet-style CNN", "a network with a hidden non-linearity", "a linear
+model", "a model with an LSTM layer, trained with PyTorch"); this module turns
+those words into a filter over the measured models.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from graders.architecture import kernel_order_problem
+from graders.context import GradingContext, ScoredModel
+
+KernelOrder = Literal["falling", "non_increasing", "any"]
+ModelFilter = Literal["alexnet", "cnn", "mlp", "rnn", "nonlinear", "linear", "any"]
+
+_WORDS: dict[str, str] = {
+    "alexnet": "AlexNet-style CNN", "cnn": "CNN", "mlp": "fully connected network (MLP)",
+    "rnn": "recurrent network", "nonlinear": "network with a hidden non-linearity",
+    "linear": "linear model", "any": "model"}
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AlexNetRule(_Params):
+    min_blocks: int = Field(2, ge=1, description="Conv-pool blocks the CNN needs at least.")
+    kernel_order: KernelOrder = Field(
+        "falling", description="falling: non-increasing with at least one decrease.")
+
+
+class Selection(_Params):
+    """Which models qualify: all given conditions must hold."""
+
+    models: ModelFilter = Field("any", description="Architecture the model must have.")
+    framework: Literal["pytorch", "keras"] | None = Field(
+        None, description="Only models of this framework.")
+    layer_types: list[str] = Field(
+        default_factory=list, description="The model contains a layer of one of these "
+        "classes (case-insensitive, e.g. LSTM).")
+    rule: AlexNetRule = AlexNetRule()
+
+    def describe(self) -> str:
+        """The selection in words: 'recurrent network with an LSTM layer (PyTorch)'."""
+        text = _WORDS[self.models]
+        if self.layer_types:
+            text += " with a layer of type " + " or ".join(self.layer_types)
+        if self.framework:
+            text += f" ({'PyTorch' if self.framework == 'pytorch' else 'Keras'})"
+        return text
+
+
+def alexnet_problem(model: ScoredModel, rule: AlexNetRule) -> str | None:
+    """Why ``model`` is not an AlexNet-style CNN under ``rule``, or None if it is."""
+    arch = model.architecture
+    if arch.kind != "cnn":
+        return f"{model.label} has no convolutional layers"
+    if arch.blocks < rule.min_blocks:
+        return (f"{model.label} has {arch.blocks} conv-pool block(s); "
+                f"the task asks for at least {rule.min_blocks}")
+    problem = kernel_order_problem(arch.conv_kernels, rule.kernel_order)
+    return f"{model.label}: {problem}" if problem else None
+
+
+def matches(model: ScoredModel, selection: Selection) -> bool:
+    """Whether ``model`` is one of the models ``selection`` describes."""
+    arch = model.architecture
+    if selection.framework and model.measured.framework != selection.framework:
+        return False
+    if selection.layer_types:
+        wanted = {name.lower() for name in selection.layer_types}
+        if not any(kind.lower() in wanted for kind in arch.layer_types):
+            return False
+    which = selection.models
+    if which == "alexnet":
+        return alexnet_problem(model, selection.rule) is None
+    if which in ("cnn", "mlp", "rnn"):
+        return arch.kind == which
+    if which == "nonlinear":
+        return arch.kind in ("cnn", "rnn") or arch.hidden_nonlinearities > 0
+    if which == "linear":
+        return arch.linear and arch.dense_layers > 0
+    return True
+
+
+def select(ctx: GradingContext, selection: Selection, *, metric: str | None = None
+           ) -> list[ScoredModel]:
+    """Models matching ``selection``; with ``metric``, only those where it was measured."""
+    found = [m for m in ctx.models if matches(m, selection)]
+    if metric is not None:
+        found = [m for m in found if m.metric(metric) is not None]
+    return found
+
+
+def no_models_message(ctx: GradingContext) -> str:
+    """Why no model can be scored at all."""
+    if not ctx.models:
+        return "no trained model was found: train it in the notebook (fit() / optimizer.step())"
+    return "no model could be measured" + measurement_errors(ctx)
+
+
+def measurement_errors(ctx: GradingContext) -> str:
+    """The first measurement errors, in parentheses, or nothing."""
+    errors = [f"{m.label}: {m.measured.error}" for m in ctx.models
+              if m.accuracy is None and not m.metrics and m.measured.error]
+    return f" ({'; '.join(errors[:3])})" if errors else ""

@@ -1,0 +1,72 @@
+"""The inputs a grading run feeds to every model, and the targets only the host keeps.
+
+Two parts per dataset, whatever its format: a public *calibration* sample with
+its targets (the sandbox may see both: it finds each model's input format on
+it) and the *evaluation* inputs whose targets stay on the host. In grade mode
+the evaluation set is the hidden one (the official test set, or a fresh sample
+seeded anew); in check mode it is public, so a student's own check reveals
+nothing hidden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from runner.datasets._idx import read_idx
+from runner.datasets.generated import draw
+from runner.datasets.layouts import torchvision_raw_dir
+from runner.datasets.public import public_cache
+from runner.datasets.registry import DatasetSpec, Format
+from runner.datasets.splits import load_official
+
+
+@dataclass(frozen=True)
+class EvaluationSets:
+    calibration_x: np.ndarray
+    calibration_y: np.ndarray
+    eval_x: np.ndarray
+    eval_y: np.ndarray  # host only
+    description: str
+
+
+def evaluation_sets(dataset: DatasetSpec, *, hidden: bool, rng: np.random.Generator,
+                    calibration_size: int, data_dir: Path | None = None) -> EvaluationSets:
+    """Calibration sample and evaluation set of ``dataset``; evaluation rows in random order."""
+    if dataset.format is Format.generator:
+        return _generated(dataset, hidden, rng, calibration_size)
+    return _idx(dataset, hidden, rng, calibration_size, data_dir)
+
+
+def _idx(dataset: DatasetSpec, hidden: bool, rng: np.random.Generator, calibration_size: int,
+         data_dir: Path | None) -> EvaluationSets:
+    raw = torchvision_raw_dir(public_cache(dataset, data_dir), dataset)
+    heldout_x = read_idx(raw / dataset.files["test_images"].name)
+    heldout_y = read_idx(raw / dataset.files["test_labels"].name).astype(np.int64)
+    calibration = (heldout_x[:calibration_size], heldout_y[:calibration_size])
+    if hidden:
+        official = load_official(dataset, data_dir)
+        order = rng.permutation(len(official.test_x))
+        return EvaluationSets(*calibration, official.test_x[order],
+                              official.test_y[order].astype(np.int64),
+                              f"hidden official test set ({len(order)} images)")
+    return EvaluationSets(*calibration, heldout_x, heldout_y,
+                          f"public held-out split ({len(heldout_x)} images from the official "
+                          "training set; the hidden test set is used by `grade`)")
+
+
+def _generated(dataset: DatasetSpec, hidden: bool, rng: np.random.Generator,
+               calibration_size: int) -> EvaluationSets:
+    calibration = draw(dataset, calibration_size, dataset.split.seed)
+    count = dataset.split.heldout
+    if hidden:
+        # A generator state of 128 bits: no notebook can search the seed that made the points.
+        eval_x, eval_y = draw(dataset, count, np.random.RandomState(
+            np.random.MT19937(np.random.SeedSequence(rng.integers(2**63, size=2).tolist()))))
+        return EvaluationSets(*calibration, eval_x, eval_y,
+                              f"hidden fresh sample ({count} points drawn for this run)")
+    eval_x, eval_y = draw(dataset, count, dataset.split.seed + 1)
+    return EvaluationSets(*calibration, eval_x, eval_y,
+                          f"public sample ({count} points; `grade` draws fresh hidden ones)")

@@ -1,0 +1,111 @@
+"""Metrics: pure functions of (predicted, target) arrays, computed on the host only.
+
+The sandbox records what a model produced (class ids, values, masks); the
+targets never leave the host, and these functions turn the two into numbers.
+Each metric says which way is better, so a check can give credit between a
+floor and a target in either direction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def accuracy(predicted: np.ndarray, target: np.ndarray) -> float:
+    """Share of exactly matching labels."""
+    _same_shape(predicted, target)
+    return float(np.mean(predicted == target)) if target.size else 0.0
+
+
+def rmse(predicted: np.ndarray, target: np.ndarray) -> float:
+    """Root mean squared error."""
+    _same_shape(predicted, target)
+    diff = predicted.astype(np.float64) - target.astype(np.float64)
+    return float(np.sqrt(np.mean(diff * diff)))
+
+
+def mae(predicted: np.ndarray, target: np.ndarray) -> float:
+    """Mean absolute error."""
+    _same_shape(predicted, target)
+    return float(np.mean(np.abs(predicted.astype(np.float64) - target.astype(np.float64))))
+
+
+def mape(predicted: np.ndarray, target: np.ndarray) -> float:
+    """Mean absolute percentage error, in percent; undefined where a target is 0."""
+    _same_shape(predicted, target)
+    truth = target.astype(np.float64)
+    if np.any(truth == 0):
+        raise ValueError("MAPE is undefined where a target is 0")
+    return float(100 * np.mean(np.abs((predicted.astype(np.float64) - truth) / truth)))
+
+
+def _overlaps(predicted: np.ndarray, target: np.ndarray) -> list[tuple[int, int, int]]:
+    """(intersection, predicted, target) pixel counts per class present in either mask."""
+    _same_shape(predicted, target)
+    found = []
+    for cls in np.union1d(np.unique(predicted), np.unique(target)):
+        p, t = predicted == cls, target == cls
+        found.append((int(np.sum(p & t)), int(np.sum(p)), int(np.sum(t))))
+    return found
+
+
+def iou(predicted: np.ndarray, target: np.ndarray) -> float:
+    """Mean over classes of intersection over union of per-pixel class masks."""
+    scores = [inter / (p + t - inter) for inter, p, t in _overlaps(predicted, target)]
+    return float(np.mean(scores)) if scores else 1.0
+
+
+def dice(predicted: np.ndarray, target: np.ndarray) -> float:
+    """Mean over classes of the Dice coefficient 2|P∩T| / (|P| + |T|)."""
+    scores = [2 * inter / (p + t) for inter, p, t in _overlaps(predicted, target)]
+    return float(np.mean(scores)) if scores else 1.0
+
+
+def _same_shape(predicted: np.ndarray, target: np.ndarray) -> None:
+    if predicted.shape != target.shape:
+        raise ValueError(f"predictions have shape {list(predicted.shape)}, targets "
+                         f"{list(target.shape)}")
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    title: str
+    higher_is_better: bool
+    compute: Callable[[np.ndarray, np.ndarray], float]
+    decimals: int = 4
+
+    def show(self, value: float) -> str:
+        """The value as a report prints it."""
+        return f"{value:.{self.decimals}f}"
+
+
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    Metric("accuracy", "accuracy", True, accuracy),
+    Metric("rmse", "RMSE", False, rmse, 2),
+    Metric("mae", "MAE", False, mae, 2),
+    Metric("mape", "MAPE, %", False, mape, 2),
+    Metric("iou", "mean IoU", True, iou),
+    Metric("dice", "mean Dice", True, dice),
+)}
+
+TASK_METRICS: dict[str, tuple[str, ...]] = {
+    "classification": ("accuracy",),
+    "forecasting": ("rmse", "mae", "mape"),
+    "segmentation": ("iou", "dice", "accuracy"),
+}
+"""Metrics computed for every model of a task, so reports can show them all."""
+
+
+def compute_all(task: str, predicted: np.ndarray, target: np.ndarray) -> dict[str, float]:
+    """Every metric of ``task`` that is defined for these arrays."""
+    values = {}
+    for name in TASK_METRICS.get(task, ()):
+        try:
+            values[name] = METRICS[name].compute(predicted, target)
+        except ValueError:
+            continue
+    return values
