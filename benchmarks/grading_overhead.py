@@ -41,9 +41,11 @@ def plain_seconds(notebook: Path) -> float:
     """nbclient alone, in a scratch folder with the public data where loaders look."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        public = public_cache("fashion_mnist")
-        shutil.copytree(keras_dir(public), keras_dir(work / "home"))
-        shutil.copytree(torchvision_raw_dir(public), torchvision_raw_dir(work / "data"))
+        dataset = "fashion_mnist"
+        public = public_cache(dataset)
+        shutil.copytree(keras_dir(public, dataset), keras_dir(work / "home", dataset))
+        shutil.copytree(torchvision_raw_dir(public, dataset),
+                        torchvision_raw_dir(work / "data", dataset))
         submission = read_submission(notebook)
         neutralise(submission)  # nngrade's own rewriting, so both sides run the same code
         client = NotebookClient(submission.notebook, timeout=3600,

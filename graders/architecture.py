@@ -22,6 +22,7 @@ class Architecture:
     dense_layers: int
     hidden_nonlinearities: int = 0  # non-linear steps between two weight layers
     layer_types: tuple[str, ...] = ()  # framework class names, in execution order
+    recurrent: tuple[str, ...] = ()  # recurrent layers with their units, e.g. LSTM(64)
 
     @property
     def linear(self) -> bool:
@@ -35,11 +36,14 @@ class Architecture:
     def describe(self) -> str:
         if self.kind == "mlp" and self.linear:
             return f"linear model, {self.dense_layers} dense layer(s), no hidden non-linearity"
+        dense = f"{self.dense_layers} dense layer{'' if self.dense_layers == 1 else 's'}"
+        if self.kind == "rnn":
+            return f"RNN: {', '.join(self.recurrent)}, then {dense}"
         if self.kind != "cnn":
             hidden = (f", {self.hidden_nonlinearities} hidden non-linearit"
                       f"{'y' if self.hidden_nonlinearities == 1 else 'ies'}"
                       if self.hidden_nonlinearities else "")
-            return f"{self.kind.upper()}, {self.dense_layers} dense layers{hidden}"
+            return f"{self.kind.upper()}, {dense}{hidden}"
         channels = "/".join(map(str, self.conv_channels))
         kernels = ", ".join(map(str, self.conv_kernels))
         return f"CNN {channels} channels, kernels {kernels}, {self.blocks} conv-pool blocks"
@@ -48,7 +52,8 @@ class Architecture:
 def summarise(layers: Sequence[Layer]) -> Architecture:
     channels: list[int] = []
     kernels: list[int] = []
-    blocks = dense = recurrent = hidden = 0
+    blocks = dense = hidden = 0
+    recurrent: list[str] = []
     open_block = False
     weights_seen = nonlinear_since = False
     for layer in layers:
@@ -68,7 +73,7 @@ def summarise(layers: Sequence[Layer]) -> Architecture:
         elif layer.kind is LayerKind.dense:
             dense += 1
         elif layer.kind is LayerKind.recurrent:
-            recurrent += 1
+            recurrent.append(layer.type + (f"({layer.channels})" if layer.channels else ""))
     if kernels:
         kind = "cnn"
     elif recurrent:
@@ -78,7 +83,7 @@ def summarise(layers: Sequence[Layer]) -> Architecture:
     else:
         kind = "other"
     return Architecture(kind, tuple(channels), tuple(kernels), blocks, dense, hidden,
-                        tuple(layer.type for layer in layers))
+                        tuple(layer.type for layer in layers), tuple(recurrent[:8]))
 
 
 def kernel_order_problem(kernels: Sequence[int], order: str) -> str | None:

@@ -22,6 +22,7 @@ class ScoredModel:
     architecture: Architecture
     accuracy: float | None
     metrics: dict[str, float] = field(default_factory=dict)
+    forecast: tuple[float, ...] | None = None  # forecasting models: the values forecast
 
     def metric(self, name: str) -> float | None:
         """The named metric on this run's evaluation set, or None if not measured."""
@@ -62,3 +63,5 @@ class GradingContext:
     functions: dict[str, FunctionResult] = field(default_factory=dict)
     probe_ran: bool = True
     evaluation_set: str = "evaluation set"
+    baselines: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Metrics of the host's model-free forecasts (runner.baselines), by baseline name."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from graders.context import GradingContext, ScoredModel
 from graders.registry import Verdict, check_kind
 from graders.selection import Selection, measurement_errors, no_models_message, select
+from runner.baselines import BASELINES
 from runner.metrics import METRICS, Metric
 
 
@@ -57,6 +58,30 @@ class ComparisonParams(_Params):
     @model_validator(mode="after")
     def _metric(self) -> ComparisonParams:
         _known_metric(self.metric)
+        return self
+
+
+class BaselineParams(_Params):
+    metric: str
+    baseline: str = Field(description="A forecast of runner.baselines, e.g. seasonal_naive.")
+    select: Selection = Field(default_factory=Selection)
+    target_ratio: float = Field(1.0, gt=0, description="Full points when the model's value "
+                                "is this multiple of the baseline's, or better.")
+    floor_ratio: float | None = Field(None, gt=0, description="No points from this multiple "
+                                      "on; linear credit in between. None: all or nothing.")
+
+    @model_validator(mode="after")
+    def _known(self) -> BaselineParams:
+        metric = METRICS[_known_metric(self.metric)]
+        if self.baseline not in BASELINES:
+            raise ValueError(f"unknown baseline {self.baseline!r}; known: "
+                             f"{', '.join(sorted(BASELINES))}")
+        worse = self.floor_ratio is None or (
+            self.floor_ratio < self.target_ratio if metric.higher_is_better
+            else self.floor_ratio > self.target_ratio)
+        if not worse:
+            raise ValueError(f"floor_ratio ({self.floor_ratio}) must be on the worse side of "
+                             f"target_ratio ({self.target_ratio}) for {self.metric}")
         return self
 
 
@@ -137,3 +162,43 @@ def model_comparison(params: ComparisonParams, ctx: GradingContext) -> Verdict:
         return Verdict.passed(said)
     return Verdict.failed(f"{said}: the task expects the second to be better by at least "
                           f"{metric.show(params.min_gap)}")
+
+
+@check_kind("beats_baseline", BaselineParams)
+def beats_baseline(params: BaselineParams, ctx: GradingContext) -> Verdict:
+    """The best qualifying model does better than a forecast made without a model."""
+    metric = METRICS[params.metric]
+    words = BASELINES[params.baseline][0]
+    reference = ctx.baselines.get(params.baseline, {}).get(metric.name)
+    if reference is None:
+        return Verdict.failed(f"the {words} could not be computed for this data")
+    candidates = select(ctx, params.select, metric=metric.name)
+    if not candidates:
+        if not ctx.models:
+            return Verdict.failed(no_models_message(ctx))
+        return Verdict.failed(f"no {params.select.describe()} was measured to compare with the "
+                              f"{words} ({metric.title} {metric.show(reference)})"
+                              + measurement_errors(ctx))
+    top = best(candidates, metric)
+    value = top.metric(metric.name)
+    assert value is not None
+    said = (f"{top.label}: {metric.title} {metric.show(value)}; {words}: "
+            f"{metric.show(reference)}")
+    ratio = value / reference if reference else float("inf")
+    share = _ratio_credit(ratio, params, metric)
+    if share >= 1.0:
+        return Verdict.passed(said)
+    if share <= 0.0:
+        return Verdict.failed(f"{said}: the model does no better than a forecast without one")
+    return Verdict(share, f"{said}: partial credit, as the model is {ratio:.2f} times the "
+                          f"{words.split(' (')[0]}'s {metric.title}")
+
+
+def _ratio_credit(ratio: float, params: BaselineParams, metric: Metric) -> float:
+    better = ratio >= params.target_ratio if metric.higher_is_better else (
+        ratio <= params.target_ratio)
+    if better:
+        return 1.0
+    if params.floor_ratio is None:
+        return 0.0
+    return credit(ratio, params.floor_ratio, params.target_ratio)

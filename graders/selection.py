@@ -99,6 +99,9 @@ def select(ctx: GradingContext, selection: Selection, *, metric: str | None = No
 
 def no_models_message(ctx: GradingContext) -> str:
     """Why no model can be scored at all."""
+    if not ctx.probe_ran:
+        return ("the models could not be measured after the last cell (the cells and notes of "
+                "this report say why), so none can be scored")
     if not ctx.models:
         return "no trained model was found: train it in the notebook (fit() / optimizer.step())"
     return "no model could be measured" + measurement_errors(ctx)

@@ -21,10 +21,11 @@ from runner.ingest import build_context, close_run, read_measurements, read_run
 from runner.measurements import InputFormat, ProgressEvent
 from runner.notebook import clear_outputs, display_name, neutralise, read_submission
 from runner.paths import ProjectPaths
-from runner.provision import provision
+from runner.provision import Truth, provision
 from runner.report.model import (
     CellOutcome,
     Execution,
+    ForecastSeries,
     Mode,
     ModelSummary,
     Report,
@@ -133,8 +134,9 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         mode=mode, status=status,
         score=round(sum(c.points for c in checks), 2),
         max_score=sum(c.max_points for c in checks),
-        evaluation_set=truth.evaluation_set, checks=checks,
-        models=[_summary(m) for m in ctx.models],
+        task=truth.task, evaluation_set=truth.evaluation_set, checks=checks,
+        models=[_summary(m) for m in ctx.models], baselines=ctx.baselines,
+        series=_series(truth),
         execution=Execution(
             seconds=round(result.seconds, 1), stopped=stopped,
             cells=[CellOutcome(index=c.index, status=c.status, seconds=c.seconds, error=c.error)
@@ -189,7 +191,23 @@ def describe_input(fmt: InputFormat) -> str:
     if fmt.transpose:
         layout += f" (axes {', '.join(map(str, fmt.transpose))} of the stored sample)"
     text = f"{layout}, x*{numbers(fmt.scale)}{numbers(fmt.shift, '+')} ({fmt.source})"
-    return text if fmt.decision == "argmax" else f"{text}, class by {fmt.decision}"
+    if fmt.decision == "argmax":
+        return text
+    return f"{text}, {fmt.decision}" if "window" in fmt.decision else (
+        f"{text}, class by {fmt.decision}")
+
+
+SHOWN_HISTORY = 48
+"""Values of the history a forecast plot shows before the forecast."""
+
+
+def _series(truth: Truth) -> ForecastSeries | None:
+    if truth.task != "forecasting" or truth.history is None or truth.labels is None:
+        return None
+    return ForecastSeries(history=[float(v) for v in truth.history[-SHOWN_HISTORY:]],
+                          actual=[float(v) for v in truth.labels],
+                          baselines={name: [float(v) for v in values]
+                                     for name, values in truth.baselines.items()})
 
 
 def _summary(model: ScoredModel) -> ModelSummary:
@@ -201,8 +219,10 @@ def _summary(model: ScoredModel) -> ModelSummary:
         kind="linear" if arch.linear and arch.dense_layers else arch.kind,
         params=measured.params, conv_channels=list(arch.conv_channels),
         conv_kernels=list(arch.conv_kernels), conv_pool_blocks=arch.blocks,
-        accuracy=model.accuracy, layers=measured.layers, error=measured.error,
-        input_format=describe_input(fmt) if fmt else None)
+        accuracy=model.accuracy, metrics=dict(model.metrics),
+        forecast=list(model.forecast) if model.forecast is not None else None,
+        layers=measured.layers,
+        error=measured.error, input_format=describe_input(fmt) if fmt else None)
 
 
 class _ProgressFollower:

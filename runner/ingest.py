@@ -94,19 +94,24 @@ def _why(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def _metrics(out: Path, model: MeasuredModel, truth: Truth
-             ) -> tuple[dict[str, float], str | None]:
-    """Every metric of the task for one model's recorded predictions, and its error."""
+def _predictions(out: Path, model: MeasuredModel, truth: Truth
+                 ) -> tuple[np.ndarray | None, str | None]:
+    """One model's recorded predictions, checked against the task, and its error."""
     if model.predictions is None or truth.labels is None:
-        return {}, model.error
+        return None, model.error
     try:
         predicted = load_array(out, model.predictions, max_items=truth.labels.size)
     except (OSError, ValueError) as error:
-        return {}, f"predictions unreadable: {error}"
-    if predicted.shape != truth.labels.shape or not np.issubdtype(predicted.dtype, np.integer):
-        return {}, (f"predictions have shape {list(predicted.shape)} and type {predicted.dtype};"
-                    f" expected {len(truth.labels)} class ids")
-    return compute_all(truth.task, predicted, truth.labels), model.error
+        return None, f"predictions unreadable: {error}"
+    if truth.task == "classification":
+        if predicted.shape != truth.labels.shape or not np.issubdtype(predicted.dtype,
+                                                                      np.integer):
+            return None, (f"predictions have shape {list(predicted.shape)} and type "
+                          f"{predicted.dtype}; expected {len(truth.labels)} class ids")
+    elif predicted.shape != truth.labels.shape or not np.all(np.isfinite(predicted)):
+        return None, (f"the forecast has shape {list(predicted.shape)} or values that are not "
+                      f"finite; expected {len(truth.labels)} numbers")
+    return predicted, model.error
 
 
 def _function(out: Path, name: str, measured, truth: Truth) -> FunctionResult:
@@ -132,15 +137,21 @@ def build_context(mode: str, out: Path, run: RunRecord | None,
     functions: dict[str, FunctionResult] = {}
     if measurements is not None:
         for model in measurements.models:
-            metrics, error = _metrics(out, model, truth)
+            predicted, error = _predictions(out, model, truth)
             if error != model.error:
                 model = model.model_copy(update={"error": error})
+            metrics = ({} if predicted is None or truth.labels is None
+                       else compute_all(truth.task, predicted, truth.labels))
+            forecast = (tuple(float(v) for v in predicted)
+                        if predicted is not None and truth.task == "forecasting" else None)
             models.append(ScoredModel(model, summarise(model.layers), metrics.get("accuracy"),
-                                      metrics))
+                                      metrics, forecast))
     by_name = {f.name: f for f in measurements.functions} if measurements else {}
     for name in truth.arguments:
         functions[name] = _function(out, name, by_name.get(name), truth)
+    baselines = {name: compute_all(truth.task, forecast, truth.labels)
+                 for name, forecast in truth.baselines.items() if truth.labels is not None}
     stopped = stopped or (run.stopped if run else "the notebook did not start")
     return GradingContext(mode=mode, cells=cells, stopped=stopped, models=models,
                           functions=functions, probe_ran=measurements is not None,
-                          evaluation_set=truth.evaluation_set)
+                          evaluation_set=truth.evaluation_set, baselines=baselines)

@@ -86,8 +86,9 @@ class InputFormat(_Strict):
     shift: Channels
     source: str = Field(max_length=40, description="'training-data', 'calibrated' or "
                         "'default'.")
-    decision: str = Field(default="argmax", max_length=40,
-                          description="How outputs became class ids: argmax or a threshold.")
+    decision: str = Field(default="argmax", max_length=120,
+                          description="How outputs were read: argmax or a threshold for "
+                          "class ids; the window and differencing of a forecast.")
 
 
 class MeasuredModel(_Strict):
@@ -104,9 +105,14 @@ class MeasuredModel(_Strict):
     calibration_accuracy: float | None = Field(
         default=None, ge=0, le=1,
         description="Accuracy on the public held-out sample used to choose the input format.")
+    calibration_metrics: dict[Annotated[str, Field(max_length=40)], float] = Field(
+        default_factory=dict, max_length=8,
+        description="On the public sample the input format was chosen with: accuracy, or "
+                    "the RMSE of one-step forecasts of the history.")
     predictions: str | None = Field(
         default=None, max_length=200,
-        description="Relative .npy path: predicted class per evaluation input.")
+        description="Relative .npy path: the predicted class per evaluation input, or the "
+                    "forecast values.")
     error: str | None = Field(default=None, max_length=2000,
                               description="Why the model could not be measured.")
 

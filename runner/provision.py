@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from runner.baselines import forecasts
 from runner.datasets import (
     DatasetSpec,
     get_spec,
@@ -23,7 +24,8 @@ from runner.datasets import (
     torchvision_raw_dir,
 )
 from runner.datasets.evaluation import evaluation_sets
-from runner.datasets.registry import Format
+from runner.datasets.registry import Format, Task
+from runner.datasets.series import csv_text, load_series, public_part
 from runner.report.model import Mode
 from runner.sandbox.job import JobDir
 from runner.spec import AssignmentSpec
@@ -35,10 +37,12 @@ CHECK_MODE_SEED = 0
 class Truth:
     """What scoring compares the sandbox's output with; never written into the job."""
 
-    labels: np.ndarray | None = None
+    labels: np.ndarray | None = None  # class ids, or the values a forecast should give
     task: str = "classification"
     evaluation_set: str = "none"
     arguments: dict[str, np.ndarray] = field(default_factory=dict)
+    baselines: dict[str, np.ndarray] = field(default_factory=dict)  # forecasts without a model
+    history: np.ndarray | None = None  # what a forecast starts from
 
 
 def provision(spec: AssignmentSpec, job: JobDir, mode: Mode,
@@ -48,7 +52,8 @@ def provision(spec: AssignmentSpec, job: JobDir, mode: Mode,
     probe: dict = {"compat": spec.compat}
     truth = Truth()
     if spec.collect.models is not None:
-        probe["models"], probe["torchvision_raw"] = _models(spec, job, mode, data_dir, rng, truth)
+        probe["models"], loaders = _models(spec, job, mode, data_dir, rng, truth)
+        probe.update(loaders)
     if spec.collect.functions:
         probe["functions"] = []
         for function in spec.collect.functions:
@@ -70,32 +75,54 @@ def _models(spec: AssignmentSpec, job: JobDir, mode: Mode, data_dir: Path | None
                            calibration_size=collect.calibration_size, data_dir=data_dir)
     truth.labels, truth.evaluation_set = sets.eval_y, sets.description
     truth.task = dataset.task.value
-    torchvision = _provide_loaders(dataset, job, data_dir)
-    arrays = {"eval_inputs": sets.eval_x, "calibration_inputs": sets.calibration_x,
-              "calibration_labels": sets.calibration_y}
-    config: dict = {"task": dataset.task.value, "num_classes": dataset.num_classes,
-                    "sample_range": dataset.sample.range,
-                    "normalizations": [n.model_dump() for n in dataset.normalizations],
-                    "max_models": 32}
+    loaders = _provide_loaders(dataset, job, data_dir)
+    config: dict = {"task": dataset.task.value, "max_models": 32}
+    if dataset.task is Task.forecasting:
+        period = dataset.series.period if dataset.series else None
+        truth.baselines = forecasts(sets.eval_x, len(sets.eval_y), period)
+        truth.history = sets.eval_x
+        config["horizon"] = len(sets.eval_y)
+        config["period"] = period
+        arrays = {"history": sets.eval_x}
+    else:
+        config.update({"num_classes": dataset.num_classes, "sample_range": dataset.sample.range,
+                       "normalizations": [n.model_dump() for n in dataset.normalizations]})
+        arrays = {"eval_inputs": sets.eval_x, "calibration_inputs": sets.calibration_x,
+                  "calibration_labels": sets.calibration_y}
     for name, array in arrays.items():
+        if array is None:
+            continue
         np.save(job.data / f"{name}.npy", np.ascontiguousarray(array))
         config[name] = job.seen(job.data / f"{name}.npy")
-    return config, torchvision
+    return config, loaders
 
 
 def _provide_loaders(dataset: DatasetSpec, job: JobDir, data_dir: Path | None) -> dict:
-    """The public split where the dataset file says framework loaders look for it."""
+    """The public split where the dataset file says notebooks and loaders look for it.
+
+    Returns what the probe needs to serve it elsewhere too: torchvision's raw folders,
+    and the public files by name (for Drive paths and URLs of the same file).
+    """
+    found: dict = {}
+    if dataset.format is Format.csv_series:
+        public = public_part(dataset, load_series(dataset, data_dir))
+        files = {}
+        for form in dataset.loaders.files:
+            path = job.work / form.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(csv_text(public, form), encoding="utf-8")
+            files.setdefault(form.basename, job.seen(path))
+        return {"public_files": files} if files else {}
     if dataset.format is not Format.idx:
         return {}
     public = public_cache(dataset, data_dir)
-    found: dict = {}
     if dataset.loaders.keras:
         _copy_tree(keras_dir(public, dataset), keras_dir(job.home, dataset))
     if dataset.loaders.torchvision:
         raw = torchvision_raw_dir(job.data / "torchvision", dataset)
         _copy_tree(torchvision_raw_dir(public, dataset), raw)
         found[dataset.torchvision_folder] = job.seen(raw)
-    return found
+    return {"torchvision_raw": found}
 
 
 def _copy_tree(source: Path, dest: Path) -> None:

@@ -243,3 +243,41 @@ def test_a_metric_where_lower_is_better_gets_credit_from_floor_down_to_target():
     assert "RMSE 75.00" in verdict.message and "partial credit" in verdict.message
     with pytest.raises(ValueError, match="better when lower"):
         MetricParams(metric="rmse", floor=50, target=100)
+
+
+AIRLINE = assignments.load("lstm_airline_passengers")
+NAIVE = {"seasonal_naive": {"rmse": 77.0, "mae": 70.0}, "naive": {"rmse": 130.0}}
+
+
+def forecaster(index, rmse, *, recurrent="LSTM"):
+    layers = [Layer(kind="recurrent", type=recurrent, channels=64),
+              Layer(kind="dense", type="Dense", channels=1)]
+    measured = MeasuredModel(index=index, framework="keras", class_name="Sequential",
+                             names=["model"], params=17000, layers=layers)
+    return ScoredModel(measured, summarise(layers), None, {"rmse": rmse})
+
+
+def test_an_lstm_that_beats_the_seasonal_naive_forecast_earns_full_marks():
+    checks = run_checks(AIRLINE, models=[forecaster(0, 70.0)], baselines=NAIVE)
+    assert all(c.passed for c in checks.values()), {k: c.message for k, c in checks.items()}
+    assert "#0 model: RNN: LSTM(64), then 1 dense layer" in checks["lstm_trained"].message
+    assert ("#0 model: RMSE 70.00; seasonal naive forecast (each month as in the last observed "
+            "year): 77.00") in checks["beats_seasonal_naive"].message
+
+
+def test_a_weaker_lstm_gets_credit_in_proportion_on_both_scales():
+    checks = run_checks(AIRLINE, models=[forecaster(0, 100.0)], baselines=NAIVE)
+    assert checks["forecast_error"].points == pytest.approx(5 * (150 - 100) / 70, abs=0.01)
+    ratio = 100 / 77
+    assert checks["beats_seasonal_naive"].points == pytest.approx(
+        2 * (ratio - 1.5) / (1.0 - 1.5), abs=0.01)
+    assert "1.30 times" in checks["beats_seasonal_naive"].message
+
+
+def test_a_gru_is_not_the_lstm_the_task_asks_for():
+    checks = run_checks(AIRLINE, models=[forecaster(0, 60.0, recurrent="GRU")],
+                        baselines=NAIVE)
+    assert not checks["lstm_trained"].passed
+    assert "no model with a layer of type LSTM or LSTMCell was trained; found #0 model: " \
+           "keras, RNN: GRU(64)" in checks["lstm_trained"].message
+    assert checks["forecast_error"].points == 0

@@ -148,7 +148,7 @@ def test_uncompressed_torchvision_layout_is_found_and_byte_exact(
 ) -> None:
     # Re-encoding the official arrays must reproduce the official bytes exactly,
     # or the registry checksums would reject them.
-    raw = write_torchvision_raw(official, tmp_path / "root")
+    raw = write_torchvision_raw(official, tmp_path / "root", dataset=SPEC)
     monkeypatch.setenv("NNGRADE_DATA_DIR", str(tmp_path / "root"))
     assert locate(ISOLATED, allow_download=False) == raw
 
@@ -321,7 +321,7 @@ DIGEST = "import hashlib, json, numpy as np\n" + (
 @pytest.mark.slow
 def test_keras_load_data_reads_the_public_split(public: ImageSplits, tmp_path: Path) -> None:
     home = tmp_path / "home"
-    write_keras_cache(public, home)
+    write_keras_cache(public, home, dataset=SPEC)
     code = DIGEST + (
         "import keras\n"
         "(a, b), (c, e) = keras.datasets.fashion_mnist.load_data()\n"
@@ -336,7 +336,7 @@ def test_keras_load_data_reads_the_public_split(public: ImageSplits, tmp_path: P
 @pytest.mark.slow
 def test_torchvision_reads_the_public_split(public: ImageSplits, tmp_path: Path) -> None:
     root = tmp_path / "root"
-    write_torchvision_raw(public, root)
+    write_torchvision_raw(public, root, dataset=SPEC)
     code = DIGEST + (
         "from torchvision.datasets import FashionMNIST\n"
         f"test = FashionMNIST({str(root)!r}, train=False, download=False)\n"

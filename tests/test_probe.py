@@ -55,8 +55,9 @@ def fashion(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | np.nda
     for name, array in arrays.items():
         np.save(root / f"{name}.npy", array)
     public = ImageSplits(train_x[:2000], train_y[:2000], test_x[:500], test_y[:500])
-    raw = write_torchvision_raw(public, root / "raw")
-    write_keras_cache(public, root / "home")  # what the host provisions as the sandbox's HOME
+    raw = write_torchvision_raw(public, root / "raw", dataset=FASHION_SPEC)
+    # What the host provisions as the sandbox's HOME:
+    write_keras_cache(public, root / "home", dataset=FASHION_SPEC)
     return {"dir": root, "raw": raw, "eval_y": test_y[500:1000].astype(np.int64)}
 
 

@@ -16,17 +16,21 @@ from pathlib import Path
 import numpy as np
 
 from runner.datasets._idx import read_idx
+from runner.datasets.errors import DatasetError
 from runner.datasets.generated import draw
 from runner.datasets.layouts import torchvision_raw_dir
 from runner.datasets.public import public_cache
 from runner.datasets.registry import DatasetSpec, Format
+from runner.datasets.series import load_series, public_part
 from runner.datasets.splits import load_official
 
 
 @dataclass(frozen=True)
 class EvaluationSets:
+    """For a series, ``eval_x`` is the history to forecast from and ``eval_y`` what follows."""
+
     calibration_x: np.ndarray
-    calibration_y: np.ndarray
+    calibration_y: np.ndarray | None
     eval_x: np.ndarray
     eval_y: np.ndarray  # host only
     description: str
@@ -37,7 +41,27 @@ def evaluation_sets(dataset: DatasetSpec, *, hidden: bool, rng: np.random.Genera
     """Calibration sample and evaluation set of ``dataset``; evaluation rows in random order."""
     if dataset.format is Format.generator:
         return _generated(dataset, hidden, rng, calibration_size)
+    if dataset.format is Format.csv_series:
+        return _series(dataset, hidden, data_dir)
     return _idx(dataset, hidden, rng, calibration_size, data_dir)
+
+
+def _series(dataset: DatasetSpec, hidden: bool, data_dir: Path | None) -> EvaluationSets:
+    """Grade: forecast the hidden tail from the public part. Check: the public part's own
+    last ``heldout`` values from what precedes them."""
+    series = load_series(dataset, data_dir)
+    horizon = dataset.split.heldout
+    if not hidden:
+        series = public_part(dataset, series)
+    history, future = series.values[:-horizon], series.values[-horizon:]
+    if len(history) < horizon:
+        raise DatasetError(f"dataset {dataset.name!r}: {len(series.values)} values are too few "
+                           f"to hide {horizon}")
+    which = "hidden" if hidden else "last public"
+    return EvaluationSets(history, None, history, future,
+                          f"{which} {horizon} values ({series.times[-horizon]} to "
+                          f"{series.times[-1]}), forecast from the {len(history)} before them"
+                          + ("" if hidden else "; `grade` forecasts the hidden ones"))
 
 
 def _idx(dataset: DatasetSpec, hidden: bool, rng: np.random.Generator, calibration_size: int,

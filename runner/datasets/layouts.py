@@ -2,8 +2,8 @@
 
 The file names are the official ones (``t10k-*`` holds whatever ``test_*`` is,
 e.g. the public held-out part), so a student's unmodified
-``keras.datasets.fashion_mnist.load_data()`` or
-``torchvision.datasets.FashionMNIST(root, download=True)`` finds them and
+``keras.datasets.<x>.load_data()`` or ``torchvision.datasets.<X>(root,
+download=True)`` finds them (folders from the dataset file's ``loaders``) and
 never downloads the real test set.
 """
 
@@ -35,18 +35,18 @@ def _write(split: ImageSplits, folder: Path, spec: DatasetSpec, *, compress: boo
     return folder
 
 
-def keras_dir(dest: Path, dataset: str | DatasetSpec = "fashion_mnist") -> Path:
+def keras_dir(dest: Path, dataset: str | DatasetSpec) -> Path:
     """Where keras looks when ``HOME=dest``: ``dest/.keras/datasets/<keras_subdir>``."""
     return dest / ".keras" / "datasets" / get_spec(dataset).keras_subdir
 
 
-def torchvision_raw_dir(dest: Path, dataset: str | DatasetSpec = "fashion_mnist") -> Path:
+def torchvision_raw_dir(dest: Path, dataset: str | DatasetSpec) -> Path:
     """Where torchvision looks for ``root=dest``: ``dest/<ClassName>/raw``."""
     return dest / get_spec(dataset).torchvision_folder / "raw"
 
 
 def write_keras_cache(
-    split: ImageSplits, dest: Path, *, dataset: str | DatasetSpec = "fashion_mnist"
+    split: ImageSplits, dest: Path, *, dataset: str | DatasetSpec
 ) -> Path:
     """Write gzipped IDX files where ``keras.datasets.<x>.load_data()`` finds them.
 
@@ -58,7 +58,7 @@ def write_keras_cache(
 
 
 def write_torchvision_raw(
-    split: ImageSplits, dest: Path, *, dataset: str | DatasetSpec = "fashion_mnist"
+    split: ImageSplits, dest: Path, *, dataset: str | DatasetSpec
 ) -> Path:
     """Write uncompressed IDX files where ``torchvision.datasets.<X>(root=dest)`` reads them.
 

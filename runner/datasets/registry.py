@@ -52,11 +52,13 @@ class Format(StrEnum):
 
     idx = "idx"
     generator = "generator"
+    csv_series = "csv_series"  # one time series: a time column and a value column
 
 
 class SplitMethod(StrEnum):
     stratified = "stratified"  # a class-balanced held-out part of the official training set
     fresh_sample = "fresh_sample"  # hidden points drawn anew from the generator per run
+    time_tail = "time_tail"  # the last values of a series are hidden
 
 
 class FileSpec(_Data):
@@ -91,8 +93,8 @@ class Sample(_Data):
 class Split(_Data):
     method: SplitMethod
     heldout: int = Field(gt=0, description="Size of the public held-out part or hidden sample.")
-    seed: int = Field(ge=0, description="Seed of the public split; changing it changes every "
-                      "student's public data.")
+    seed: int = Field(0, ge=0, description="Seed of the public split; changing it changes "
+                      "every student's public data.")
 
 
 class Normalization(_Data):
@@ -122,11 +124,31 @@ class Generator(_Data):
         return self
 
 
+class Series(_Data):
+    """Column names of a ``csv_series`` file and the length of its season."""
+
+    time: str
+    value: str
+    period: int | None = Field(None, ge=2, description="Season length, e.g. 12 for months.")
+
+
+class PublicFile(_Data):
+    """A file the public part is written to, relative to the notebook's working folder."""
+
+    path: str = Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+    columns: tuple[str, str] = Field(description="Header: time column, value column.")
+
+    @property
+    def basename(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
 class Loaders(_Data):
     """Where framework loaders look for the dataset; the public split is put there."""
 
     keras: str | None = Field(None, description="Folder under ~/.keras/datasets.")
     torchvision: str | None = Field(None, description="torchvision class name: ROOT/<this>/raw.")
+    files: list[PublicFile] = Field(default_factory=list)
 
 
 class DatasetSpec(_Data):
@@ -150,6 +172,7 @@ class DatasetSpec(_Data):
     split: Split
     normalizations: list[Normalization] = Field(default_factory=list)
     generator: Generator | None = None
+    series: Series | None = None
     loaders: Loaders = Loaders()
 
     @model_validator(mode="after")
@@ -164,6 +187,12 @@ class DatasetSpec(_Data):
             raise ValueError("format generator and a generator: entry go together")
         if self.format is Format.generator and self.split.method is not SplitMethod.fresh_sample:
             raise ValueError("a generator dataset is split by method fresh_sample")
+        if (self.format is Format.csv_series) != (self.series is not None):
+            raise ValueError("format csv_series and a series: entry go together")
+        if self.format is Format.csv_series and (
+                set(self.files) != {"series"} or self.split.method is not SplitMethod.time_tail):
+            raise ValueError("a csv_series dataset has one file, role series, and is split by "
+                             "method time_tail")
         if self.task is Task.classification and len(self.classes) < 2:
             raise ValueError("a classification dataset lists at least two classes")
         for norm in self.normalizations:
@@ -230,6 +259,10 @@ def load_dataset_file(path: Path) -> DatasetSpec:
             field = ".".join(map(str, loc)) or "(top level)"
             problems.append(f"{field} (line {line_of(text, loc)}): {item['msg']}")
         raise DatasetFileError(f"{path}: " + "; ".join(problems)) from None
+    relative = [d for d in spec.system_dirs if not d.is_absolute()]
+    if relative:  # folders next to the dataset file
+        spec = spec.model_copy(update={"system_dirs": [
+            d if d.is_absolute() else (path.parent / d).resolve() for d in spec.system_dirs]})
     if spec.name != path.stem:
         raise DatasetFileError(f"{path}: name is {spec.name!r} but the file is {path.name!r}",
                                hint="Name the file <name>.yaml.")
@@ -237,34 +270,40 @@ def load_dataset_file(path: Path) -> DatasetSpec:
 
 
 @functools.cache
-def _load_folder(folder: Path) -> dict[str, DatasetSpec]:
-    if not folder.is_dir():
-        return {}
-    return {path.stem: load_dataset_file(path) for path in sorted(folder.glob("*.yaml"))}
+def _load(path: Path, modified: float) -> DatasetSpec:
+    return load_dataset_file(path)
+
+
+def _folders(paths: ProjectPaths | None) -> list[Path]:
+    """nngrade's own ``datasets/``, then a course repository's (``$NNGRADE_HOME``)."""
+    own = ProjectPaths(Path(__file__).resolve().parents[2]).datasets
+    theirs = (paths or ProjectPaths.default()).datasets
+    return [own] if theirs.resolve() == own.resolve() else [own, theirs]
+
+
+def _files(paths: ProjectPaths | None) -> dict[str, Path]:
+    """Dataset name -> its file; a course repository's file replaces one of the same name."""
+    found: dict[str, Path] = {}
+    for folder in _folders(paths):
+        if folder.is_dir():
+            found.update({path.stem: path for path in sorted(folder.glob("*.yaml"))})
+    return found
 
 
 def registry(paths: ProjectPaths | None = None) -> dict[str, DatasetSpec]:
-    """Every dataset declared in ``datasets/``, by name.
-
-    nngrade's own files come first; a course repository (``$NNGRADE_HOME``) adds its
-    own and may replace one of the same name.
-    """
-    own = ProjectPaths(Path(__file__).resolve().parents[2]).datasets
-    found = dict(_load_folder(own))
-    found.update(_load_folder((paths or ProjectPaths.default()).datasets))
-    return found
+    """Every declared dataset, by name (each file validated; see :func:`get_spec`)."""
+    return {name: _load(path, path.stat().st_mtime) for name, path in _files(paths).items()}
 
 
 def get_spec(dataset: str | DatasetSpec) -> DatasetSpec:
     """Resolve a registry name; a spec passes through (tests use modified copies)."""
     if isinstance(dataset, DatasetSpec):
         return dataset
-    known = registry()
-    try:
-        return known[dataset]
-    except KeyError:
-        close = difflib.get_close_matches(dataset, list(known), n=3, cutoff=0.4)
-        hint = (f"Did you mean {', '.join(close)}? " if close else "") + (
-            "Known datasets: " + ", ".join(sorted(known))
-            + f" (files in {ProjectPaths.default().datasets})")
-        raise UnknownDataset(f"unknown dataset {dataset!r}", hint=hint) from None
+    known = _files(None)
+    if dataset in known:  # only this file is read: a broken other one stops nothing here
+        return _load(known[dataset], known[dataset].stat().st_mtime)
+    close = difflib.get_close_matches(dataset, list(known), n=3, cutoff=0.4)
+    hint = (f"Did you mean {', '.join(close)}? " if close else "") + (
+        "Known datasets: " + ", ".join(sorted(known))
+        + f" (files in {ProjectPaths.default().datasets})")
+    raise UnknownDataset(f"unknown dataset {dataset!r}", hint=hint)

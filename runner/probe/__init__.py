@@ -68,6 +68,9 @@ def install(config_path: str | os.PathLike[str]) -> None:
         when_imported("tf_keras", install_tf_keras)
     if STATE.config.get("torchvision_raw"):
         when_imported("torchvision.datasets", install_torchvision)
+    from .files import install_files
+
+    install_files()
     _watch_cells()
 
 

@@ -1,8 +1,10 @@
 """Measure every trained model after the notebook's last cell.
 
-Per model: layers, input format, calibration accuracy and predicted classes
-for the hidden evaluation images. One model failing never stops the others:
-its exception becomes the ``error`` of its record.
+Per model: layers, input format, and what the task records: for
+classification the calibration accuracy and the predicted class of each
+evaluation input; for forecasting a closed-loop forecast of the horizon.
+One model failing never stops the others: its exception becomes the
+``error`` of its record.
 """
 
 from __future__ import annotations
@@ -86,7 +88,8 @@ def measure_one(index: int, trained: Trained, data: dict[str, Any], namespace: d
         "index": index, "framework": trained.framework,
         "class_name": type(trained.model).__name__[:200],
         "names": names_of(trained.model, namespace), "params": 0, "layers": [],
-        "input": None, "calibration_accuracy": None, "predictions": None, "error": None}
+        "input": None, "calibration_accuracy": None, "calibration_metrics": {},
+        "predictions": None, "error": None}
     adapter = None
     try:
         if trained.dataset is not None and not (trained.stats and trained.stats.has_moments()):
@@ -95,26 +98,10 @@ def measure_one(index: int, trained: Trained, data: dict[str, Any], namespace: d
             trained.stats = dataset_stats(trained.dataset) or trained.stats
         adapter = _adapter(trained)
         record["params"] = adapter.param_count()
-        fmt: Format | None = None
-        failure: Exception | None = None
-        try:
-            fmt = choose(adapter.predict, data["calib_x"], data["calib_y"], data["num_classes"],
-                         trained.stats, adapter.declared_shape(), data["facts"])
-        except Exception as exc:
-            failure = exc
-        sample = None if fmt is None else apply(data["calib_x"][:2], fmt)
-        try:
-            record["layers"] = adapter.layers(sample)
-        except Exception as exc:
-            STATE.note(f"model {index}: layers not described: {_error(exc)}"[:500])
-        if fmt is None:
-            raise failure or ValueError("no input format")
-        record["input"] = fmt.as_json()
-        record["calibration_accuracy"] = fmt.accuracy
-        predicted = classes(adapter.predict, data["eval_x"], fmt)
-        relative = f"predictions/model_{index}.npy"
-        save_npy(out_dir / relative, predicted)
-        record["predictions"] = relative
+        if data["task"] == "forecasting":
+            _forecast(index, adapter, trained, data, record, out_dir)
+        else:
+            _classify(index, adapter, trained, data, record, out_dir)
     except Exception as exc:
         record["error"] = _error(exc)
     finally:
@@ -126,18 +113,87 @@ def measure_one(index: int, trained: Trained, data: dict[str, Any], namespace: d
     return record
 
 
+def _describe_layers(index: int, adapter: Any, sample: np.ndarray | None,
+                     record: dict[str, Any]) -> None:
+    try:
+        record["layers"] = adapter.layers(sample)
+    except Exception as exc:
+        STATE.note(f"model {index}: layers not described: {_error(exc)}"[:500])
+
+
+def _classify(index: int, adapter: Any, trained: Trained, data: dict[str, Any],
+              record: dict[str, Any], out_dir: Path) -> None:
+    """Class ids for the evaluation inputs, in the format found on the calibration sample."""
+    fmt: Format | None = None
+    failure: Exception | None = None
+    try:
+        fmt = choose(adapter.predict, data["calib_x"], data["calib_y"], data["num_classes"],
+                     trained.stats, adapter.declared_shape(), data["facts"])
+    except Exception as exc:
+        failure = exc
+    _describe_layers(index, adapter, None if fmt is None else apply(data["calib_x"][:2], fmt),
+                     record)
+    if fmt is None:
+        raise failure or ValueError("no input format")
+    record["input"] = fmt.as_json()
+    record["calibration_accuracy"] = fmt.accuracy
+    if fmt.accuracy is not None:
+        record["calibration_metrics"] = {"accuracy": fmt.accuracy}
+    predicted = classes(adapter.predict, data["eval_x"], fmt)
+    relative = f"predictions/model_{index}.npy"
+    save_npy(out_dir / relative, predicted)
+    record["predictions"] = relative
+
+
+def _forecast(index: int, adapter: Any, trained: Trained, data: dict[str, Any],
+              record: dict[str, Any], out_dir: Path) -> None:
+    """A closed-loop forecast of the horizon from the end of the public history."""
+    from . import forecast
+
+    history, horizon = data["history"], data["horizon"]
+    fmt = None
+    try:
+        fmt = forecast.choose(adapter.predict, history, horizon, trained.stats,
+                              adapter.declared_shape(), data["scalers"], data["period"])
+    finally:
+        sample = None
+        if fmt is not None:
+            row = fmt.scaling.forward(history[-(fmt.window.length + fmt.scaling.lag):])
+            sample = row.astype(np.float32).reshape((1, *fmt.window.shape))
+        _describe_layers(index, adapter, sample, record)
+    record["input"] = fmt.as_json()
+    record["calibration_metrics"] = {"rmse": fmt.one_step_rmse}
+    values = forecast.closed_loop(adapter.predict, history, horizon, fmt)
+    relative = f"predictions/model_{index}.npy"
+    save_npy(out_dir / relative, values)
+    record["predictions"] = relative
+
+
 def measure_models(spec: dict[str, Any], namespace: dict[str, Any],
                    out_dir: Path) -> list[dict[str, Any]]:
     """Records for the trained models, at most ``max_models`` of them."""
-    eval_x = _load(spec.get("eval_inputs"))
-    if eval_x is None:
-        raise ValueError("config models.eval_inputs is missing")
-    calib_x = _load(spec.get("calibration_inputs"))
-    calib_y = _load(spec.get("calibration_labels")) if calib_x is not None else None
-    data = {"eval_x": eval_x, "calib_x": calib_x if calib_x is not None else eval_x,
-            "calib_y": None if calib_y is None else calib_y.astype(np.int64),
-            "num_classes": int(spec.get("num_classes", 10)),
-            "facts": DataFacts.from_config(spec)}
+    task = str(spec.get("task", "classification"))
+    if task == "forecasting":
+        from .forecast import fitted_scalers
+
+        history = _load(spec.get("history"))
+        if history is None:
+            raise ValueError("config models.history is missing")
+        data: dict[str, Any] = {"task": task, "history": history.astype(np.float64),
+                                "horizon": int(spec["horizon"]),
+                                "period": spec.get("period"),
+                                "scalers": fitted_scalers(namespace)}
+    else:
+        eval_x = _load(spec.get("eval_inputs"))
+        if eval_x is None:
+            raise ValueError("config models.eval_inputs is missing")
+        calib_x = _load(spec.get("calibration_inputs"))
+        calib_y = _load(spec.get("calibration_labels")) if calib_x is not None else None
+        data = {"task": task, "eval_x": eval_x,
+                "calib_x": calib_x if calib_x is not None else eval_x,
+                "calib_y": None if calib_y is None else calib_y.astype(np.int64),
+                "num_classes": int(spec.get("num_classes", 10)),
+                "facts": DataFacts.from_config(spec)}
     limit = min(int(spec.get("max_models", 32)), MAX_MODELS)
     models = trained_models()
     if len(models) > limit:

@@ -23,6 +23,8 @@ from runner.report.markdown import (
     failed_cells,
     fmt_points,
     fmt_seconds,
+    main_metric,
+    model_columns,
     model_row,
     one_line,
     plural,
@@ -56,7 +58,7 @@ def _header(report: Report) -> Panel:
                                  _score_style(report)),
                       "   Status ", (str(report.status), STATUS_STYLE[report.status]),
                       "   Mode ", str(report.mode)),
-        Text.assemble(("Accuracies on: ", "dim"), one_line(report.evaluation_set, 120)),
+        Text.assemble(("Measured on: ", "dim"), one_line(report.evaluation_set, 120)),
         Text.assemble(("Sandbox: ", "dim"), describe_sandbox(report.sandbox)),
         Text.assemble(("Ran ", "dim"), f"{plural(len(run.cells), 'cell')} in "
                       f"{fmt_seconds(run.seconds)}, ",
@@ -88,20 +90,22 @@ WIDE_CONSOLE = 110
 def _models(report: Report, width: int) -> Table:
     # The input-format column is left to the files; it rarely fits a terminal line.
     # On narrow terminals framework and parameter count go too, so what is left stays legible.
-    shown = ["Model", "Kind", "Conv channels", "Kernels", "Blocks", "Accuracy"]
+    columns = model_columns(report)
+    value = columns[MODEL_COLUMNS.index("Accuracy")]
+    shown = ["Model", "Kind", "Conv channels", "Kernels", "Blocks", value]
     if width >= WIDE_CONSOLE:
-        shown = ["Model", "Framework", *shown[1:5], "Params", "Accuracy"]
+        shown = ["Model", "Framework", *shown[1:5], "Params", value]
     table = Table(title="Measured models", title_justify="left", box=box.SIMPLE_HEAD)
     for name in shown:
-        numeric = name in ("Blocks", "Params", "Accuracy")
+        numeric = name in ("Blocks", "Params", value)
         table.add_column(name, justify="right" if numeric else "left",
                          no_wrap=name != "Model", ratio=1 if name == "Model" else None)
     for m in report.models:
-        row = dict(zip(MODEL_COLUMNS, model_row(m), strict=False))
+        row = dict(zip(columns, model_row(m, main_metric(report)), strict=False))
         cells = [Text(row[name]) for name in shown]
         if m.error:
             cells[-1] = Text(MISSING, "red")
-        elif m.accuracy is not None:
+        elif row[value] != MISSING:
             cells[-1].stylize("bold")
         table.add_row(*cells)
     return table

@@ -18,12 +18,15 @@ from runner.report.markdown import (
     MODEL_COLUMNS,
     PASS_MARK,
     clean_text,
+    describe_baselines,
     describe_sandbox,
     failed_cells,
     fmt_ints,
     fmt_params,
     fmt_points,
     fmt_seconds,
+    main_metric,
+    model_columns,
     model_row,
     one_line,
     plural,
@@ -92,6 +95,8 @@ def _grade_class(report: Report) -> str:
 
 
 def _header(report: Report) -> str:
+    baselines = (f"\n<dt>Without a model</dt><dd>{_e(describe_baselines(report))}</dd>"
+                 if report.baselines else "")
     return f"""<header>
 <div>
 <h1>{_e(report.assignment_title)}</h1>
@@ -105,7 +110,7 @@ def _header(report: Report) -> str:
 <dl class="meta">
 <dt>Assignment</dt><dd><code>{_e(report.assignment)}</code></dd>
 <dt>Mode</dt><dd>{_e(report.mode)}</dd>
-<dt>Accuracies measured on</dt><dd>{_e(report.evaluation_set)}</dd>
+<dt>Measured on</dt><dd>{_e(report.evaluation_set)}</dd>{baselines}
 <dt>Sandbox</dt><dd>{_e(describe_sandbox(report.sandbox))}</dd>
 <dt>Grader</dt><dd>{_e(report.grader_version)}</dd>
 <dt>Submission sha256</dt><dd><code>{_e(report.submission_sha256)}</code></dd>
@@ -162,13 +167,15 @@ def _model_details(model: ModelSummary) -> str:
 def _models(report: Report) -> str:
     if not report.models:
         return ""
-    head = "".join(f'<th class="num">{c}</th>' if c in _NUMERIC else f"<th>{c}</th>"
-                   for c in MODEL_COLUMNS)
+    columns = model_columns(report)
+    numeric = {*_NUMERIC, columns[MODEL_COLUMNS.index("Accuracy")]}
+    head = "".join(f'<th class="num">{_e(c)}</th>' if c in numeric else f"<th>{_e(c)}</th>"
+                   for c in columns)
     rows = []
     for m in report.models:
         cells = "".join(
-            f'<td class="num">{_e(v)}</td>' if col in _NUMERIC else f"<td>{_e(v)}</td>"
-            for col, v in zip(MODEL_COLUMNS, model_row(m), strict=True))
+            f'<td class="num">{_e(v)}</td>' if col in numeric else f"<td>{_e(v)}</td>"
+            for col, v in zip(columns, model_row(m, main_metric(report)), strict=True))
         rows.append(f'<tr class="{"fail" if m.error else ""}">{cells}</tr>')
     details = "\n".join(_model_details(m) for m in report.models if m.layers or m.error)
     return ("<h2>Measured models</h2>\n<table>\n<thead><tr>" + head + "</tr></thead>\n<tbody>\n"
@@ -176,7 +183,7 @@ def _models(report: Report) -> str:
 
 
 def _plots(report: Report) -> str:
-    plots = make_plots(report.models)
+    plots = make_plots(report.models, report.series)
     if not plots:
         return ""
     figures = "\n".join(

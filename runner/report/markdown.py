@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from runner.baselines import BASELINES
+from runner.metrics import METRICS, TASK_METRICS, Metric
 from runner.report.cells import code_cell, code_cell_numbers
 from runner.report.model import CellOutcome, ModelSummary, Report, SandboxInfo
 
@@ -102,8 +104,38 @@ def failed_cells(cells: Iterable[CellOutcome]) -> list[CellOutcome]:
     return [c for c in cells if c.status not in ("ok", "skipped")]
 
 
-def model_row(model: ModelSummary) -> list[str]:
+def describe_baselines(report: Report) -> str:
+    """'seasonal naive forecast: RMSE 76.99; naive forecast: RMSE 130.41'."""
+    metric = main_metric(report)
+    parts = []
+    for name, values in report.baselines.items():
+        if metric.name in values:
+            words = BASELINES[name][0].split(" (")[0] if name in BASELINES else name
+            parts.append(f"{words}: {metric.title} {metric.show(values[metric.name])}")
+    return "; ".join(parts)
+
+
+def main_metric(report: Report) -> Metric:
+    """The metric the models table shows: the first of the report's task."""
+    return METRICS[TASK_METRICS.get(report.task, ("accuracy",))[0]]
+
+
+def model_columns(report: Report) -> list[str]:
+    """Header of the models table: ``MODEL_COLUMNS`` with the task's metric."""
+    title = main_metric(report).title
+    return [title[:1].upper() + title[1:] if c == "Accuracy" else c for c in MODEL_COLUMNS]
+
+
+def fmt_metric(metric: Metric, value: float | None) -> str:
+    if value is None:
+        return MISSING
+    return fmt_accuracy(value) if metric.name == "accuracy" else metric.show(value)
+
+
+def model_row(model: ModelSummary, metric: Metric | None = None) -> list[str]:
     """The models-table cells, in ``MODEL_COLUMNS`` order, unescaped."""
+    metric = metric or METRICS["accuracy"]
+    value = model.metrics.get(metric.name, model.accuracy if metric.name == "accuracy" else None)
     return [
         str(model.index),
         one_line(model.label, 60),
@@ -113,7 +145,7 @@ def model_row(model: ModelSummary) -> list[str]:
         fmt_ints(model.conv_kernels),
         str(model.conv_pool_blocks) if model.kind == "cnn" else MISSING,
         fmt_params(model.params),
-        fmt_accuracy(model.accuracy),
+        fmt_metric(metric, value),
         one_line(model.input_format, 80) if model.input_format else MISSING,
     ]
 
@@ -165,7 +197,9 @@ def _header(report: Report) -> list[str]:
         "",
         f"- Assignment: {md_escape(report.assignment)}",
         f"- Notebook: {md_escape(report.notebook)}",
-        f"- Accuracies measured on: {md_escape(report.evaluation_set)}",
+        f"- Measured on: {md_escape(report.evaluation_set)}",
+        *([f"- Without a model: {md_escape(describe_baselines(report))}"]
+          if report.baselines else []),
         f"- Sandbox: {md_escape(describe_sandbox(report.sandbox))}",
         f"- Grader {md_escape(report.grader_version)} · submission sha256 "
         f"{report.submission_sha256[:12]} · {report.created.isoformat(timespec='seconds')}",
@@ -190,8 +224,9 @@ def _checks(report: Report) -> list[str]:
 def _models(report: Report) -> list[str]:
     if not report.models:
         return []
-    rows = [[md_escape(cell) for cell in model_row(m)] for m in report.models]
-    lines = ["## Measured models", "", *_table(MODEL_COLUMNS, rows)]
+    metric = main_metric(report)
+    rows = [[md_escape(cell) for cell in model_row(m, metric)] for m in report.models]
+    lines = ["## Measured models", "", *_table(model_columns(report), rows)]
     broken = [m for m in report.models if m.error]
     if broken:
         lines += ["", "Could not be measured:", ""]

@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 
 from runner.measurements import Layer
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2
+"""2: the task, metrics per model and baseline forecasts' metrics (1: accuracy only)."""
 
 
 class Status(StrEnum):
@@ -58,9 +59,22 @@ class ModelSummary(BaseModel):
     conv_kernels: list[int] = Field(default_factory=list)
     conv_pool_blocks: int = 0
     accuracy: float | None = Field(default=None, description="On the evaluation set of this mode.")
+    metrics: dict[str, float] = Field(
+        default_factory=dict, description="Every metric of the task (runner.metrics) on the "
+        "evaluation set of this mode, e.g. accuracy, or rmse, mae and mape.")
     input_format: str | None = None
+    forecast: list[float] | None = Field(default=None, max_length=10_000,
+                                         description="A forecasting model's forecast.")
     layers: list[Layer] = Field(default_factory=list)
     error: str | None = None
+
+
+class ForecastSeries(BaseModel):
+    """What a forecast plot needs besides the models: the end of the history, the truth."""
+
+    history: list[float] = Field(description="The last values before the forecast.")
+    actual: list[float] = Field(description="The values the models forecast.")
+    baselines: dict[str, list[float]] = Field(default_factory=dict)
 
 
 class SandboxInfo(BaseModel):
@@ -90,9 +104,15 @@ class Report(BaseModel):
     status: Status
     score: float
     max_score: float
-    evaluation_set: str = Field(description="What the accuracies were measured on.")
+    task: str = Field("classification", description="classification, forecasting, ...: "
+                      "decides which metrics the models have.")
+    evaluation_set: str = Field(description="What the metrics were measured on.")
     checks: list[CheckOutcome]
     models: list[ModelSummary] = Field(default_factory=list)
+    baselines: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="Metrics of forecasts made without a model "
+        "(runner.baselines), to compare the models with.")
+    series: ForecastSeries | None = Field(default=None, description="Forecasting only.")
     execution: Execution
     sandbox: SandboxInfo
     notes: list[str] = Field(default_factory=list)

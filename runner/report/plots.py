@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from runner.report.model import ModelSummary
+from runner.baselines import BASELINES
+from runner.report.model import ForecastSeries, ModelSummary
 
 CNN_COLOR = "#2b6cb0"
 MLP_COLOR = "#dd6b20"
@@ -164,9 +165,36 @@ def _draw_bars(ax, models: list[ModelSummary]) -> None:
     ax.set_title("CNNs vs MLP" if {"cnn", "mlp"} <= kinds else "Accuracy by model")
 
 
-def make_plots(models: Sequence[ModelSummary]) -> list[Plot]:
+def _draw_forecasts(ax, series: ForecastSeries, models: list[ModelSummary]) -> None:
+    past = len(series.history)
+    ax.plot(range(past), series.history, color="#1a202c", label="history")
+    future = list(range(past, past + len(series.actual)))
+    ax.plot(future, series.actual, color="#1a202c", linestyle=":", marker=".",
+            label="actual (not in the sandbox)")
+    for name, values in series.baselines.items():
+        words = BASELINES[name][0].split(" (")[0] if name in BASELINES else name
+        ax.plot(future, values, color=OTHER_COLOR, linestyle="--", linewidth=1, label=words)
+    for color, model in zip(GROUP_COLORS, models, strict=False):
+        ax.plot(future, model.forecast, color=color, linewidth=1.5, label=_plain(model.label))
+    ax.axvline(past - 0.5, color=OTHER_COLOR, linewidth=0.5)
+    ax.set_xlabel(f"step (the forecast starts after the {past} shown)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, frameon=False)
+    ax.set_title("Closed-loop forecasts")
+
+
+def make_plots(models: Sequence[ModelSummary],
+               series: ForecastSeries | None = None) -> list[Plot]:
     """Every plot the measurements support; a plot without at least two points is skipped."""
     plots: list[Plot] = []
+    forecasters = [m for m in models if m.forecast is not None and not m.error]
+    if series is not None and forecasters:
+        plots.append(Plot("forecast", "Closed-loop forecasts",
+                          "Each model's forecast of the evaluated values from the end of the "
+                          "history, its own predictions fed back; dashed: forecasts without a "
+                          "model.",
+                          _to_svg(_draw_forecasts, "forecast", series,
+                                  forecasters[:len(GROUP_COLORS)])))
     cnns, mlp, measured = _cnns(models), _best_mlp(models), _measured(models)
     if len(cnns) >= 2:
         plots.append(Plot("width", "Accuracy vs width",

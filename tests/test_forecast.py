@@ -1,0 +1,72 @@
+"""The probe's closed-loop forecasting, on models that are plain functions of their window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.preprocessing import MinMaxScaler
+
+from runner.probe.forecast import choose, closed_loop, fitted_scalers
+from runner.probe.state import InputStats
+
+MONTHS = np.arange(144)
+SERIES = 100 + 2.0 * MONTHS + 10 * np.sin(2 * np.pi * MONTHS / 12)
+HISTORY, FUTURE = SERIES[:120], SERIES[120:]
+
+
+def persistence(batch: np.ndarray) -> np.ndarray:
+    """Predicts the newest value of its window, whatever the layout: (n, W, 1) or (n, 1, W)."""
+    return batch.reshape(len(batch), -1)[:, -1:]
+
+
+def test_a_model_of_seasonal_differences_is_found_and_forecasts_the_trend():
+    """y - y[t-12] is constant here: persistence on those differences is a perfect model."""
+    fmt = choose(persistence, HISTORY, 24, InputStats(shape=(12, 1)), None, [], period=12)
+    assert fmt.scaling.lag == 12 and fmt.window.shape == (12, 1)
+    assert fmt.one_step_rmse == pytest.approx(0, abs=1e-6)
+    assert np.allclose(closed_loop(persistence, HISTORY, 24, fmt), FUTURE)
+    assert "differences to the value 12 steps earlier" in fmt.as_json()["decision"]
+
+
+def test_the_recorded_layout_and_the_notebooks_scaler_are_used():
+    scaler = MinMaxScaler().fit(HISTORY.reshape(-1, 1))
+
+    def knows_the_series_in_its_scalers_units(batch: np.ndarray) -> np.ndarray:
+        """Right only when fed windows (n, 1, 6) of values scaled by ``scaler``."""
+        if batch.shape[1:] != (1, 6):
+            raise ValueError("expected (n, 1, 6)")
+        raw = scaler.inverse_transform(batch[:, 0, :].reshape(-1, 1)).reshape(len(batch), 6)
+        out = np.zeros((len(batch), 1))
+        for row, window in enumerate(raw):
+            for start in range(len(SERIES) - 6):
+                if np.allclose(SERIES[start:start + 6], window, atol=1e-2):
+                    out[row, 0] = scaler.transform([[SERIES[start + 6]]])[0, 0]
+                    break
+        return out
+
+    found = fitted_scalers({"scaler": scaler, "_hidden": scaler, "x": 3})
+    assert [s.source for s in found] == ["scaler scaler"]
+    fmt = choose(knows_the_series_in_its_scalers_units, HISTORY, 24, InputStats(shape=(1, 6)),
+                 None, found, 12)
+    assert fmt.window.shape == (1, 6) and fmt.scaling.source == "scaler scaler"
+    assert fmt.scaling.lag == 0 and fmt.one_step_rmse < 1e-3
+    forecast = closed_loop(knows_the_series_in_its_scalers_units, HISTORY, 24, fmt)
+    assert np.allclose(forecast, FUTURE, atol=1e-2)
+
+
+def test_a_model_that_fails_on_every_layout_says_why():
+    def broken(batch: np.ndarray) -> np.ndarray:
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+
+    with pytest.raises(ValueError, match="mat1 and mat2"):
+        choose(broken, HISTORY, 24, InputStats(shape=(12, 1)), None, [], 12)
+
+
+def test_forecasts_that_are_not_numbers_are_refused():
+    fmt = choose(persistence, HISTORY, 24, InputStats(shape=(12, 1)), None, [], 12)
+
+    def exploding(batch: np.ndarray) -> np.ndarray:
+        return np.full((len(batch), 1), np.inf)
+
+    with pytest.raises(ValueError, match="not finite"):
+        closed_loop(exploding, HISTORY, 24, fmt)
