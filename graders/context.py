@@ -23,6 +23,7 @@ class ScoredModel:
     accuracy: float | None
     metrics: dict[str, float] = field(default_factory=dict)
     forecast: tuple[float, ...] | None = None  # forecasting models: the values forecast
+    perturbed: dict[str, float] = field(default_factory=dict)  # on the perturbed copy
 
     def metric(self, name: str) -> float | None:
         """The named metric on this run's evaluation set, or None if not measured."""
@@ -65,3 +66,4 @@ class GradingContext:
     evaluation_set: str = "evaluation set"
     baselines: dict[str, dict[str, float]] = field(default_factory=dict)
     """Metrics of the host's model-free forecasts (runner.baselines), by baseline name."""
+    perturbation: str = ""  # the noise of the perturbed copy, in words; "" when none

@@ -32,6 +32,10 @@ class MetricParams(_Params):
                               "earn the points; the best of them counts.")
     floor: float = Field(description="No points at or beyond this value.")
     target: float = Field(description="Full points from this value on.")
+    max_gap: float | None = Field(
+        0.05, ge=0, description="A model whose metric on the evaluation inputs beats the "
+        "same inputs with the dataset's small noise by more than this earns nothing here: "
+        "one that learned the task scores about the same on both. None: no comparison.")
 
     @model_validator(mode="after")
     def _direction(self) -> MetricParams:
@@ -110,11 +114,20 @@ def metric_check(params: MetricParams, ctx: GradingContext) -> Verdict:
             return Verdict.failed(no_models_message(ctx))
         return Verdict.failed(f"no {params.select.describe()} was measured, so its "
                               f"{metric.title} cannot be scored" + measurement_errors(ctx))
-    top = best(candidates, metric)
+    doubtful = {m.measured.index: noisy for m in candidates
+                if (noisy := _drop_under_noise(m, metric, params.max_gap)) is not None}
+    trusted = [m for m in candidates if m.measured.index not in doubtful]
+    if not trusted:
+        return Verdict.failed(_withheld(best(candidates, metric), metric, doubtful, ctx))
+    top = best(trusted, metric)
     value = top.metric(metric.name)
     assert value is not None
     share = credit(value, params.floor, params.target)
     said = f"{top.label}: {metric.title} {metric.show(value)} on the {ctx.evaluation_set}"
+    if doubtful:
+        left_out = ", ".join(m.label for m in candidates if m.measured.index in doubtful)
+        said += (f" (not counted: {left_out}, whose result does not hold on the same inputs "
+                 "with a little noise)")
     if share >= 1.0:
         return Verdict(1.0, f"{said} (target {metric.show(params.target)})")
     if share <= 0.0:
@@ -122,6 +135,30 @@ def metric_check(params: MetricParams, ctx: GradingContext) -> Verdict:
                             f"or improve the model (target {metric.show(params.target)})")
     return Verdict(share, f"{said}: partial credit between {metric.show(params.floor)} and "
                           f"the target {metric.show(params.target)}")
+
+
+def _drop_under_noise(model: ScoredModel, metric: Metric, max_gap: float | None
+                      ) -> float | None:
+    """The metric on the perturbed copy when it is worse than the clean one by more than
+    ``max_gap``; else None."""
+    clean, noisy = model.metric(metric.name), model.perturbed.get(metric.name)
+    if max_gap is None or clean is None or noisy is None:
+        return None
+    gap = clean - noisy if metric.higher_is_better else noisy - clean
+    return noisy if gap > max_gap else None
+
+
+def _withheld(model: ScoredModel, metric: Metric, doubtful: dict[int, float],
+              ctx: GradingContext) -> str:
+    value = model.metric(metric.name)
+    assert value is not None
+    noisy = doubtful[model.measured.index]
+    return (f"{model.label}: {metric.title} {metric.show(value)} on the {ctx.evaluation_set}, "
+            f"but {metric.show(noisy)} on the same inputs with {ctx.perturbation or 'noise'}. "
+            "A model that learned the task scores about the same on both; this one seems to "
+            "recognise the evaluation inputs themselves (for example by a table of the "
+            "public test set's labels) rather than to have learned the task. The points are "
+            "withheld for the instructor to judge.")
 
 
 @check_kind("trained_model", TrainedParams)

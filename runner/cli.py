@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -29,7 +30,7 @@ from runner.paths import ProjectPaths
 from runner.report.console import print_summary
 from runner.report.model import Mode, Report
 from runner.sandbox.select import BACKEND_HELP, choose_backend, gpus_for
-from runner.verify import cases, run_case
+from runner.verify import Case, CaseResult, cases, run_case
 
 app = typer.Typer(
     help="Grade deep-learning homework notebooks in a sandbox, against hidden data.",
@@ -142,6 +143,10 @@ def verify(
     backend: BackendOption = "auto",
     image: ImageOption = None,
     unsafe_no_sandbox: Annotated[bool, typer.Option("--unsafe-no-sandbox")] = False,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", "-j", min=1, help="Notebooks graded at once (each in its own sandbox). "
+        "With more than one, a line is printed as each finishes instead of progress bars.")
+    ] = 1,
 ) -> None:
     """Grade every reference solution and fixture notebook; fail unless each gets its result.
 
@@ -159,24 +164,35 @@ def verify(
     failures = 0
     with tempfile.TemporaryDirectory(prefix="nngrade-verify-") as tmp:
         root = out or Path(tmp)
-        for number, case in enumerate(todo, start=1):
+
+        def verify_one(number: int, case: Case) -> tuple[str, CaseResult]:
             label = f"[{number}/{len(todo)}] {case.assignment}/{case.name}"
 
-            def grade_one(assignment, notebook, out_dir, *, mode, label=label):
-                with _progress(label) as on_progress:
+            def grade_one(assignment, notebook, out_dir, *, mode):
+                with _progress(label) if jobs == 1 else nullcontext() as on_progress:
                     return grade_notebook(
                         assignment, notebook, out_dir, mode=mode, backend=chosen,
                         data_dir=data_dir, gpus=gpus_for(assignment.spec.gpu, None),
                         on_progress=on_progress)
 
-            result = run_case(case, loaded[case.assignment], root, grade_one)
+            return label, run_case(case, loaded[case.assignment], root, grade_one)
+
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="verify") as pool:
+            done = [pool.submit(verify_one, number, case)
+                    for number, case in enumerate(todo, start=1)]
+            results = []
+            for future in as_completed(done):
+                label, result = future.result()
+                results.append(result)
+                report = result.report
+                mark = "[green]✓[/]" if result.ok else "[red]✗[/]"
+                console.print(f"{mark} {escape(label)} ({result.case.kind}): " + (
+                    f"{report.score:g}/{report.max_score:g} in {report.execution.seconds:.0f} s"
+                    if report else escape("; ".join(result.problems))))
+        for result in sorted(results, key=lambda r: todo.index(r.case)):
             failures += not result.ok
             report = result.report
-            mark = "[green]✓[/]" if result.ok else "[red]✗[/]"
-            console.print(f"{mark} {label} ({case.kind}): " + (
-                f"{report.score:g}/{report.max_score:g} in {report.execution.seconds:.0f} s"
-                if report else escape("; ".join(result.problems))))
-            table.add_row(case.assignment, case.name, case.kind,
+            table.add_row(result.case.assignment, result.case.name, result.case.kind,
                           f"{report.score:g}/{report.max_score:g}" if report else "-",
                           "[green]as expected[/]" if result.ok
                           else "[red]" + escape("; ".join(result.problems)) + "[/]")

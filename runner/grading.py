@@ -18,6 +18,7 @@ from runner import __version__, untrusted_json
 from runner.archive import is_archive, notebook_from
 from runner.assignments import Assignment
 from runner.ingest import build_context, close_run, read_measurements, read_run
+from runner.literals import large_literals
 from runner.measurements import InputFormat, ProgressEvent
 from runner.notebook import clear_outputs, display_name, neutralise, read_submission
 from runner.paths import ProjectPaths
@@ -100,6 +101,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         submission = read_submission(source)
         neutralise(submission)
         clear_outputs(submission)
+        notes += large_literals(submission.notebook)
         out_dir.mkdir(parents=True, exist_ok=True)
         job = backend.job_dir(Path(tmp) / "job")
         nbformat.write(submission.notebook, job.work / submission.sandbox_name)

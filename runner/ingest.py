@@ -94,6 +94,18 @@ def _why(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
+def _perturbed_metrics(out: Path, model: MeasuredModel, truth: Truth) -> dict[str, float]:
+    """Metrics on the perturbed copy of the inputs; empty when there is none or it is bad."""
+    if model.perturbed_predictions is None or truth.perturbed_labels is None:
+        return {}
+    relabelled = Truth(labels=truth.perturbed_labels, task=truth.task)
+    predicted, error = _predictions(out, model.model_copy(
+        update={"predictions": model.perturbed_predictions, "error": None}), relabelled)
+    if predicted is None or error is not None:
+        return {}
+    return compute_all(truth.task, predicted, truth.perturbed_labels)
+
+
 def _predictions(out: Path, model: MeasuredModel, truth: Truth
                  ) -> tuple[np.ndarray | None, str | None]:
     """One model's recorded predictions, checked against the task, and its error."""
@@ -145,7 +157,8 @@ def build_context(mode: str, out: Path, run: RunRecord | None,
             forecast = (tuple(float(v) for v in predicted)
                         if predicted is not None and truth.task == "forecasting" else None)
             models.append(ScoredModel(model, summarise(model.layers), metrics.get("accuracy"),
-                                      metrics, forecast))
+                                      metrics, forecast,
+                                      _perturbed_metrics(out, model, truth) if metrics else {}))
     by_name = {f.name: f for f in measurements.functions} if measurements else {}
     for name in truth.arguments:
         functions[name] = _function(out, name, by_name.get(name), truth)
@@ -154,4 +167,5 @@ def build_context(mode: str, out: Path, run: RunRecord | None,
     stopped = stopped or (run.stopped if run else "the notebook did not start")
     return GradingContext(mode=mode, cells=cells, stopped=stopped, models=models,
                           functions=functions, probe_ran=measurements is not None,
-                          evaluation_set=truth.evaluation_set, baselines=baselines)
+                          evaluation_set=truth.evaluation_set, baselines=baselines,
+                          perturbation=truth.perturbation)

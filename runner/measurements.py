@@ -113,6 +113,9 @@ class MeasuredModel(_Strict):
         default=None, max_length=200,
         description="Relative .npy path: the predicted class per evaluation input, or the "
                     "forecast values.")
+    perturbed_predictions: str | None = Field(
+        default=None, max_length=200,
+        description="Relative .npy path: the predicted class per input of the perturbed copy.")
     error: str | None = Field(default=None, max_length=2000,
                               description="Why the model could not be measured.")
 

@@ -23,7 +23,7 @@ from runner.datasets import (
     public_cache,
     torchvision_raw_dir,
 )
-from runner.datasets.evaluation import evaluation_sets
+from runner.datasets.evaluation import evaluation_sets, perturbed_copy
 from runner.datasets.registry import Format, Task
 from runner.datasets.series import csv_text, load_series, public_part
 from runner.report.model import Mode
@@ -41,6 +41,8 @@ class Truth:
     task: str = "classification"
     evaluation_set: str = "none"
     arguments: dict[str, np.ndarray] = field(default_factory=dict)
+    perturbed_labels: np.ndarray | None = None  # of the perturbed copy of the inputs
+    perturbation: str = ""  # what the copy's noise is, in words
     baselines: dict[str, np.ndarray] = field(default_factory=dict)  # forecasts without a model
     history: np.ndarray | None = None  # what a forecast starts from
 
@@ -89,6 +91,10 @@ def _models(spec: AssignmentSpec, job: JobDir, mode: Mode, data_dir: Path | None
                        "normalizations": [n.model_dump() for n in dataset.normalizations]})
         arrays = {"eval_inputs": sets.eval_x, "calibration_inputs": sets.calibration_x,
                   "calibration_labels": sets.calibration_y}
+        perturbed = perturbed_copy(dataset, sets.eval_x, sets.eval_y, rng)
+        if perturbed is not None and dataset.perturbation is not None:
+            arrays["perturbed_inputs"], truth.perturbed_labels = perturbed
+            truth.perturbation = f"noise of up to ±{dataset.perturbation.noise:g}"
     for name, array in arrays.items():
         if array is None:
             continue
@@ -118,11 +124,15 @@ def _provide_loaders(dataset: DatasetSpec, job: JobDir, data_dir: Path | None) -
     public = public_cache(dataset, data_dir)
     if dataset.loaders.keras:
         _copy_tree(keras_dir(public, dataset), keras_dir(job.home, dataset))
+    raw = torchvision_raw_dir(job.data / "torchvision", dataset)
+    _copy_tree(torchvision_raw_dir(public, dataset), raw)
     if dataset.loaders.torchvision:
-        raw = torchvision_raw_dir(job.data / "torchvision", dataset)
-        _copy_tree(torchvision_raw_dir(public, dataset), raw)
         found[dataset.torchvision_folder] = job.seen(raw)
-    return {"torchvision_raw": found}
+    tables = {table.name: {
+        "images": job.seen(raw / dataset.files[f"{table.part}_images"].name),
+        "labels": job.seen(raw / dataset.files[f"{table.part}_labels"].name)}
+        for table in dataset.loaders.tables}
+    return {"torchvision_raw": found, **({"public_tables": tables} if tables else {})}
 
 
 def _copy_tree(source: Path, dest: Path) -> None:

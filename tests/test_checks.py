@@ -281,3 +281,30 @@ def test_a_gru_is_not_the_lstm_the_task_asks_for():
     assert "no model with a layer of type LSTM or LSTMCell was trained; found #0 model: " \
            "keras, RNN: GRU(64)" in checks["lstm_trained"].message
     assert checks["forecast_error"].points == 0
+
+
+def _with_noise(model, clean, noisy):
+    return ScoredModel(model.measured, model.architecture, clean, {"accuracy": clean},
+                       perturbed={"accuracy": noisy})
+
+
+LOOKUP = _with_noise(cnn(0, [32, 64], [5, 3], None, name="lookup"), 1.0, 0.8512)
+HONEST = _with_noise(cnn(1, [16, 32], [5, 3], None, name="honest"), 0.895, 0.8931)
+
+
+def test_a_model_that_recognises_the_test_images_earns_no_accuracy_points():
+    checks = run_checks(FASHION, models=[LOOKUP], perturbation="noise of up to ±3",
+                        evaluation_set="hidden official test set (10000 images)")
+    accuracy = checks["cnn_accuracy"]
+    assert accuracy.points == 0
+    assert ("#0 lookup: accuracy 1.0000 on the hidden official test set (10000 images), but "
+            "0.8512 on the same inputs with noise of up to ±3") in accuracy.message
+    assert "withheld for the instructor to judge" in accuracy.message
+
+
+def test_an_honest_model_beside_a_lookup_is_scored_and_the_lookup_named():
+    checks = run_checks(FASHION, models=[LOOKUP, HONEST], perturbation="noise of up to ±3")
+    accuracy = checks["cnn_accuracy"]
+    assert accuracy.passed
+    assert accuracy.message.startswith("#1 honest: accuracy 0.8950")
+    assert "not counted: #0 lookup" in accuracy.message

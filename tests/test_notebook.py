@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import ast
 
+import nbformat
+
+from runner.literals import large_literals
 from runner.notebook import neutralise, read_submission
 from tests.notebooks import write_notebook
 
@@ -34,3 +37,15 @@ def test_submission_hash_is_of_the_file_as_handed_in(tmp_path):
     assert first.sha256 == read_submission(path).sha256
     write_notebook(path, "x = 2")
     assert read_submission(path).sha256 != first.sha256
+
+
+def test_a_table_written_into_the_code_is_noted_with_its_cell():
+    table = "LABELS = {" + ", ".join(f"'{i:016x}': {i % 10}" for i in range(2000)) + "}"
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("!pip install torch\nimport torch"),
+        nbformat.v4.new_markdown_cell("a table follows"),
+        nbformat.v4.new_code_cell(table),
+        nbformat.v4.new_code_cell("x = [1, 2, 3]\nprint('short')")])
+    notes = large_literals(nb)
+    assert len(notes) == 1 and notes[0].startswith("code cell 2 holds 38 KB")
+    assert "worth a look" in notes[0]

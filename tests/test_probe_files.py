@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from runner.probe import files
@@ -87,3 +88,25 @@ def test_pandas_in_the_student_environment_reads_the_copy_from_a_url_and_a_drive
                             timeout=300, cwd=public.parent)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [[112], [112]]
+
+
+def test_kaggles_csv_form_is_built_from_the_public_split_wherever_it_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from runner.datasets._idx import write_idx
+
+    images = np.arange(3 * 2 * 2, dtype=np.uint8).reshape(3, 2, 2) * 20
+    labels = np.array([7, 0, 9], dtype=np.uint8)
+    write_idx(images, tmp_path / "images", compress=False)
+    write_idx(labels, tmp_path / "labels", compress=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(STATE, "config", {"public_tables": {"fashion-mnist_train.csv": {
+        "images": str(tmp_path / "images"), "labels": str(tmp_path / "labels")}}})
+    monkeypatch.setattr(STATE, "notes", [])
+    with files.falling_back(builtins.open)(
+            "/content/drive/MyDrive/data/fashion-mnist_train.csv") as handle:
+        lines = handle.read().splitlines()
+    assert lines == ["label,pixel1,pixel2,pixel3,pixel4", "7,0,20,40,60", "0,80,100,120,140",
+                     "9,160,180,200,220"]
+    assert (tmp_path / "home" / ".cache" / "nngrade-tables" / "fashion-mnist_train.csv").is_file()
+    with pytest.raises(FileNotFoundError):  # not listed: not built
+        files.falling_back(builtins.open)("/content/drive/MyDrive/fashion-mnist_test.csv")

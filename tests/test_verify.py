@@ -18,7 +18,8 @@ from tests.notebooks import AUTOGRAD_GOOD, write_notebook
 @pytest.mark.skipif(not bubblewrap_works() and os.environ.get("CI") != "true",
                     reason="bubblewrap is not usable here")
 @pytest.mark.slow
-def test_verify_exits_1_and_names_the_check_that_disagrees(tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_verify_exits_1_and_names_the_check_that_disagrees(tmp_path, jobs):
     shutil.copytree(ROOT / "assignments" / "autograd_derivative",
                     tmp_path / "assignments" / "autograd_derivative")
     reference = tmp_path / "reference_solutions" / "autograd_derivative"
@@ -32,9 +33,11 @@ def test_verify_exits_1_and_names_the_check_that_disagrees(tmp_path):
     nbformat.write(notebook, wrong)
 
     env = {**os.environ, "NNGRADE_HOME": str(tmp_path), "COLUMNS": "200"}
-    result = subprocess.run([sys.executable, "-m", "runner", "verify"], capture_output=True,
-                            text=True, env=env, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "runner", "verify", "--jobs", jobs],
+                            capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "uses_autograd: expected to fail, passed" in result.stdout
     assert "nope: no such check in the report" in result.stdout
     assert "1 of 2 notebooks were not graded as expected" in result.stderr
+    # The table lists the notebooks in their order, however they finished.
+    assert result.stdout.index("solution.ipynb") < result.stdout.rindex("claims_failure")

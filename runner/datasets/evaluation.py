@@ -94,3 +94,22 @@ def _generated(dataset: DatasetSpec, hidden: bool, rng: np.random.Generator,
     eval_x, eval_y = draw(dataset, count, dataset.split.seed + 1)
     return EvaluationSets(*calibration, eval_x, eval_y,
                           f"public sample ({count} points; `grade` draws fresh hidden ones)")
+
+
+def perturbed_copy(dataset: DatasetSpec, inputs: np.ndarray, targets: np.ndarray,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
+    """The inputs with the dataset's noise, in a new random order, and their targets.
+
+    None when the dataset declares no perturbation. The order differs from the clean
+    copy's, so the two cannot be paired up by position.
+    """
+    if dataset.perturbation is None:
+        return None
+    noise = dataset.perturbation.noise
+    values = inputs.astype(np.float64) + rng.uniform(-noise, noise, inputs.shape)
+    if np.issubdtype(inputs.dtype, np.integer):
+        values = np.rint(values)
+    if dataset.sample.range is not None:
+        values = np.clip(values, *dataset.sample.range)
+    order = rng.permutation(len(inputs))
+    return values.astype(inputs.dtype)[order], targets[order]

@@ -18,7 +18,7 @@ import functools
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -143,12 +143,36 @@ class PublicFile(_Data):
         return self.path.rsplit("/", 1)[-1]
 
 
+class Perturbation(_Data):
+    """Noise a second copy of the hidden inputs gets, small enough not to change the task.
+
+    Meant for hidden sets that are public benchmarks: a model that learned the task
+    scores about the same on both copies; one that recognises the official test
+    inputs (a table of their hashes and labels) does not.
+    """
+
+    noise: float = Field(gt=0, description="Uniform noise up to this many raw units, "
+                         "rounded for integer samples and clipped to the range.")
+
+
+class PublicTable(_Data):
+    """Images as a CSV table, a label column then one column per pixel (Kaggle's form).
+
+    Built in the sandbox from the public split the first time a notebook reads a
+    file of this name, wherever it looks for it: most notebooks never do.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    part: Literal["train", "test"] = Field(description="test: the public held-out part.")
+
+
 class Loaders(_Data):
     """Where framework loaders look for the dataset; the public split is put there."""
 
     keras: str | None = Field(None, description="Folder under ~/.keras/datasets.")
     torchvision: str | None = Field(None, description="torchvision class name: ROOT/<this>/raw.")
     files: list[PublicFile] = Field(default_factory=list)
+    tables: list[PublicTable] = Field(default_factory=list)
 
 
 class DatasetSpec(_Data):
@@ -173,6 +197,7 @@ class DatasetSpec(_Data):
     normalizations: list[Normalization] = Field(default_factory=list)
     generator: Generator | None = None
     series: Series | None = None
+    perturbation: Perturbation | None = None
     loaders: Loaders = Loaders()
 
     @model_validator(mode="after")

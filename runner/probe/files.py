@@ -7,7 +7,9 @@ working folder under the names the dataset file lists. So, and only when the
 file asked for does not exist (or is a URL):
 
 - ``/content/<rest>`` is read as ``<working folder>/<rest>``;
-- any path or URL ending in a listed name is read from the public copy.
+- any path or URL ending in a listed name is read from the public copy;
+- a listed table (images as CSV rows, Kaggle's form) is built from the public
+  split the first time it is asked for, in ``~/.cache/nngrade-tables``.
 
 Each substitution is noted once for the report. Writing is never redirected.
 """
@@ -34,6 +36,41 @@ def _public_files() -> dict[str, str]:
     return {str(k): str(v) for k, v in (STATE.config.get("public_files") or {}).items()}
 
 
+def _read_idx(path: str) -> Any:
+    """An uncompressed IDX file of unsigned bytes (the grader wrote it), as an array."""
+    import numpy as np
+
+    with io.FileIO(path, "rb") as handle:
+        data = handle.read()
+    dims = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims))
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def build_table(name: str) -> str | None:
+    """The CSV table ``name`` (label, pixel1, ...) of the public split, built once."""
+    spec = (STATE.config.get("public_tables") or {}).get(name)
+    if not spec:
+        return None
+    target = os.path.join(os.path.expanduser("~"), ".cache", "nngrade-tables", name)
+    if os.path.isfile(target):
+        return target
+    import numpy as np
+
+    images = _read_idx(spec["images"])
+    labels = _read_idx(spec["labels"])
+    rows = np.column_stack([labels, images.reshape(len(images), -1)]).tolist()
+    words = [str(value).encode() for value in range(256)]
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with io.FileIO(f"{target}.part", "wb") as raw, io.BufferedWriter(raw, 1 << 20) as out:
+        pixels = len(rows[0]) - 1 if rows else 0
+        out.write(b"label," + b",".join(b"pixel%d" % i for i in range(1, pixels + 1)) + b"\n")
+        for row in rows:
+            out.write(b",".join([words[value] for value in row]) + b"\n")
+    os.replace(f"{target}.part", target)
+    return target
+
+
 def substitute(name: Any) -> str | None:
     """The local file to read instead of ``name`` (a path or URL), or None."""
     try:
@@ -46,6 +83,9 @@ def substitute(name: Any) -> str | None:
     public = _public_files()
     if base in public and os.path.isfile(public[base]):
         return public[base]
+    table = build_table(base)
+    if table is not None:
+        return table
     if text.startswith(COLAB_ROOT):
         local = os.path.join(_working_folder, text[len(COLAB_ROOT):])
         if os.path.isfile(local):

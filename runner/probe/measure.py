@@ -143,6 +143,10 @@ def _classify(index: int, adapter: Any, trained: Trained, data: dict[str, Any],
     relative = f"predictions/model_{index}.npy"
     save_npy(out_dir / relative, predicted)
     record["predictions"] = relative
+    if data.get("perturbed_x") is not None:
+        relative = f"predictions/model_{index}_perturbed.npy"
+        save_npy(out_dir / relative, classes(adapter.predict, data["perturbed_x"], fmt))
+        record["perturbed_predictions"] = relative
 
 
 def _forecast(index: int, adapter: Any, trained: Trained, data: dict[str, Any],
@@ -190,6 +194,7 @@ def measure_models(spec: dict[str, Any], namespace: dict[str, Any],
         calib_x = _load(spec.get("calibration_inputs"))
         calib_y = _load(spec.get("calibration_labels")) if calib_x is not None else None
         data = {"task": task, "eval_x": eval_x,
+                "perturbed_x": _load(spec.get("perturbed_inputs")),
                 "calib_x": calib_x if calib_x is not None else eval_x,
                 "calib_y": None if calib_y is None else calib_y.astype(np.int64),
                 "num_classes": int(spec.get("num_classes", 10)),
