@@ -185,6 +185,10 @@ def verify(
                 label, result = future.result()
                 results.append(result)
                 report = result.report
+                if result.skipped:
+                    console.print(f"[yellow]–[/] {escape(label)} ({result.case.kind}): not run, "
+                                  f"for lack of data: {escape(result.skipped)}")
+                    continue
                 mark = "[green]✓[/]" if result.ok else "[red]✗[/]"
                 console.print(f"{mark} {escape(label)} ({result.case.kind}): " + (
                     f"{report.score:g}/{report.max_score:g} in {report.execution.seconds:.0f} s"
@@ -192,15 +196,23 @@ def verify(
         for result in sorted(results, key=lambda r: todo.index(r.case)):
             failures += not result.ok
             report = result.report
+            verdict = ("[yellow]not run: no data[/]" if result.skipped
+                       else "[green]as expected[/]" if result.ok
+                       else "[red]" + escape("; ".join(result.problems)) + "[/]")
             table.add_row(result.case.assignment, result.case.name, result.case.kind,
-                          f"{report.score:g}/{report.max_score:g}" if report else "-",
-                          "[green]as expected[/]" if result.ok
-                          else "[red]" + escape("; ".join(result.problems)) + "[/]")
+                          f"{report.score:g}/{report.max_score:g}" if report else "-", verdict)
     console.print(table)
+    skipped = [r for r in results if r.skipped]
+    for reason in sorted({r.skipped for r in skipped if r.skipped}):
+        count = sum(r.skipped == reason for r in skipped)
+        console.print(f"[yellow]not run ({count} notebook{'s' if count > 1 else ''}):[/] "
+                      f"{escape(reason)}; pass --data-dir DIR to verify them")
     if failures:
         errors.print(f"{failures} of {len(todo)} notebooks were not graded as expected")
         raise typer.Exit(1)
-    console.print(f"all {len(todo)} notebooks graded as expected")
+    ran = len(todo) - len(skipped)
+    console.print(f"all {ran} notebooks graded as expected" + (
+        f"; {len(skipped)} not run for lack of data" if skipped else ""))
 
 
 def _grade(assignment_id: str, notebook: Path, out: Path, mode: Mode, backend_name: str,

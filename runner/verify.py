@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 
 from runner.assignments import Assignment
+from runner.datasets.errors import DatasetNotFound
 from runner.errors import NotebookError
 from runner.paths import ProjectPaths
 from runner.report.model import Mode, Report
@@ -32,6 +33,7 @@ class CaseResult:
     case: Case
     report: Report | None
     problems: list[str]
+    skipped: str | None = None  # why it could not run at all (its data is not here)
 
     @property
     def ok(self) -> bool:
@@ -68,6 +70,8 @@ def run_case(case: Case, assignment: Assignment, out_root: Path,
     out = out_root / case.assignment / case.kind / case.notebook.stem
     try:
         report = grade_one(assignment, case.notebook, out, mode=Mode.grade)
+    except DatasetNotFound as missing:  # not a verdict on the grader: said, not failed
+        return CaseResult(case, None, [], skipped=missing.message.splitlines()[0])
     except NotebookError as error:  # an unreadable notebook fails its case, not the run
         return CaseResult(case, None, [error.message])
     return CaseResult(case, report, judge(case, report))

@@ -19,13 +19,31 @@ def persistence(batch: np.ndarray) -> np.ndarray:
     return batch.reshape(len(batch), -1)[:, -1:]
 
 
+def _trained_on(rows: np.ndarray, window: int) -> InputStats:
+    """Statistics as the probe records them for a model trained on windows of ``rows``."""
+    windows = np.lib.stride_tricks.sliding_window_view(rows, window)
+    return InputStats(shape=(window, 1), mean=float(windows.mean()), std=float(windows.std()),
+                      rows=windows[:32])
+
+
 def test_a_model_of_seasonal_differences_is_found_and_forecasts_the_trend():
     """y - y[t-12] is constant here: persistence on those differences is a perfect model."""
-    fmt = choose(persistence, HISTORY, 24, InputStats(shape=(12, 1)), None, [], period=12)
+    stats = _trained_on(HISTORY[12:] - HISTORY[:-12], 12)
+    fmt = choose(persistence, HISTORY, 24, stats, None, [], period=12)
     assert fmt.scaling.lag == 12 and fmt.window.shape == (12, 1)
     assert fmt.one_step_rmse == pytest.approx(0, abs=1e-6)
     assert np.allclose(closed_loop(persistence, HISTORY, 24, fmt), FUTURE)
     assert "differences to the value 12 steps earlier" in fmt.as_json()["decision"]
+
+
+def test_a_model_of_values_is_not_credited_with_a_differencing_it_never_saw():
+    """Persistence on seasonal differences would forecast this series perfectly; the
+    model was trained on min-max scaled values, and is measured as such."""
+    scaled = (HISTORY - HISTORY.min()) / np.ptp(HISTORY)
+    fmt = choose(persistence, HISTORY, 24, _trained_on(scaled, 12), None, [], period=12)
+    assert fmt.scaling.lag == 0 and fmt.scaling.scale == pytest.approx(1 / np.ptp(HISTORY))
+    forecast = closed_loop(persistence, HISTORY, 24, fmt)
+    assert np.allclose(forecast, HISTORY[-1])  # what persistence on values does
 
 
 def test_the_recorded_layout_and_the_notebooks_scaler_are_used():

@@ -195,27 +195,47 @@ def choose(predict: Predict, history: np.ndarray, horizon: int, stats: InputStat
     candidates = windows(stats, declared, len(history))
     if not candidates:
         raise ValueError(f"no window length fits a history of {len(history)} values")
-    for window in candidates:
-        failed_layout = False
-        for scaling in scalings(history, stats, scalers, period):
-            count = min(horizon, len(history) - scaling.lag - window.length)
-            if count < 1 or failed_layout:
-                continue
-            try:
-                error = one_step_rmse(predict, history, window, scaling, count)
-            except Exception as exc:
-                errors.append(f"window {list(window.shape)}: {type(exc).__name__}: {exc}"[:300])
-                failed_layout = True  # the layout fails whatever the scaling
-                continue
-            if not math.isfinite(error):
-                continue
-            trusted = window.trusted or scaling.source.startswith("scaler")
-            score = error * (TRUSTED_HEAD_START if trusted else 1.0)
-            if score < best_score:
-                best, best_score = SeriesFormat(window, scaling, error), score
+    pairs = [(w, s) for w in candidates for s in scalings(history, stats, scalers, period)]
+    # The student's own transformation reproduces the inputs the model was trained on;
+    # where one does, only such are tried. Else plain values: a model is not credited with
+    # a differencing its student never did because it happens to forecast better.
+    own = [(w, s) for w, s in pairs if _reproduces(stats, history, w, s)]
+    pairs = own or [(w, s) for w, s in pairs if s.lag == 0]
+    failed: set[tuple[int, ...]] = set()
+    for window, scaling in pairs:
+        count = min(horizon, len(history) - scaling.lag - window.length)
+        if count < 1 or window.shape in failed:
+            continue
+        try:
+            error = one_step_rmse(predict, history, window, scaling, count)
+        except Exception as exc:
+            errors.append(f"window {list(window.shape)}: {type(exc).__name__}: {exc}"[:300])
+            failed.add(window.shape)  # the layout fails whatever the scaling
+            continue
+        if not math.isfinite(error):
+            continue
+        trusted = window.trusted or scaling.source.startswith("scaler")
+        score = error * (TRUSTED_HEAD_START if trusted else 1.0)
+        if score < best_score:
+            best, best_score = SeriesFormat(window, scaling, error), score
     if best is None:
         raise ValueError("no window layout worked: " + "; ".join(errors[:3]))
     return best
+
+
+def _reproduces(stats: InputStats | None, history: np.ndarray, window: Window,
+                scaling: Scaling) -> bool:
+    """Whether most recorded training inputs are windows of the history so transformed."""
+    rows = None if stats is None else stats.rows
+    if rows is None or rows.shape[1] != window.length:
+        return False
+    scaled = scaling.forward(history)
+    if len(scaled) < window.length:
+        return False
+    windows = np.lib.stride_tricks.sliding_window_view(scaled, window.length)
+    tolerance = 1e-3 * max(float(np.abs(rows).max()), 1e-6)
+    found = sum(bool(np.any(np.all(np.abs(windows - row) <= tolerance, axis=1))) for row in rows)
+    return found * 2 > len(rows)
 
 
 def closed_loop(predict: Predict, history: np.ndarray, horizon: int,

@@ -22,6 +22,7 @@ class InputStats:
     dtype: str = ""
     feature_mean: tuple[float, ...] | None = None  # per feature, for (n, features) inputs
     feature_std: tuple[float, ...] | None = None
+    rows: Any = None  # a few small training inputs, flattened (n, values): see sample_rows
 
     def has_moments(self) -> bool:
         """True when mean and std are usable for an affine match."""
@@ -31,6 +32,20 @@ class InputStats:
 
 MAX_FEATURES = 64
 """Inputs of at most this many features per sample also get per-feature moments."""
+SAMPLE_ROWS = 32
+SAMPLE_ROW_VALUES = 256
+
+
+def sample_rows(rows: Any) -> Any:
+    """The first few inputs, flattened, when each is small (a window of a series, a point).
+
+    They let the measurer recognise the student's own transformation of the data:
+    the right one reproduces them exactly.
+    """
+    if getattr(rows, "ndim", 0) < 2 or not len(rows):
+        return None
+    flat = rows[:SAMPLE_ROWS].reshape(min(len(rows), SAMPLE_ROWS), -1)
+    return flat if flat.shape[1] <= SAMPLE_ROW_VALUES else None
 
 
 def feature_moments(rows: Any) -> tuple[tuple[float, ...], tuple[float, ...]] | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .state import STATE, InputStats, Trained, feature_moments
+from .state import STATE, InputStats, Trained, feature_moments, sample_rows
 
 _STAT_ROWS = 1024
 _MARK = "_nngrade_probe_wrapped"
@@ -55,6 +55,7 @@ def input_stats(x: Any) -> InputStats | None:
         values = sample.astype(np.float64)
         stats.mean, stats.std = float(values.mean()), float(values.std())
         stats.feature_mean, stats.feature_std = feature_moments(values) or (None, None)
+        stats.rows = sample_rows(values)
     return stats
 
 

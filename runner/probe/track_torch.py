@@ -14,7 +14,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from .state import MAX_FEATURES, STATE, InputStats, feature_moments
+from .state import MAX_FEATURES, STATE, InputStats, feature_moments, sample_rows
 
 _STAT_CALLS = 3
 _STAT_ROWS = 256
@@ -32,6 +32,7 @@ class _Seen:
     dtype: str = ""
     moments: list[tuple[Any, Any]] = field(default_factory=list)
     features: list[Any] = field(default_factory=list)  # (rows, features) samples, if 2-D
+    rows: Any = None  # a few small training inputs, as numpy
     fingerprint: list[Any] | None = None
 
 
@@ -102,6 +103,8 @@ class TorchTracker:
                 seen.moments.append((sample.mean(), sample.std(unbiased=False)))
                 if sample.dim() == 2 and sample.shape[1] <= MAX_FEATURES:
                     seen.features.append(sample.cpu())
+                if seen.rows is None:
+                    seen.rows = sample_rows(sample.cpu().numpy())
 
     def _stepped(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         groups = optimizer.param_groups
@@ -147,6 +150,7 @@ class TorchTracker:
             stds = [float(s.item()) for _, s in seen.moments]
             stats.mean = sum(means) / len(means)
             stats.std = sum(stds) / len(stds)
+        stats.rows = seen.rows
         if seen.features:
             import numpy as np
 
