@@ -269,3 +269,50 @@ def test_write_report_round_trips(tmp_path: Path) -> None:
     assert paths["html"].read_text(encoding="utf-8").count("<svg") == 3
     write_report(autograd_report(), tmp_path / "out")  # overwrites in place
     assert "Autograd" in paths["markdown"].read_text(encoding="utf-8")
+
+
+def forecast_report() -> Report:
+    from runner.report.model import ForecastSeries
+
+    actual = [360.0 + 10 * (i % 12) for i in range(24)]
+    lstm = ModelSummary(
+        index=0, label="model", framework="keras", kind="rnn", params=4_385,
+        metrics={"rmse": 28.22, "mae": 25.28, "mape": 5.46},
+        forecast=[v + 5 for v in actual],
+        input_format="12x1, x*0.06225-1.759 (scaler scaler), window 12, closed loop",
+        layers=[Layer(kind=LayerKind.recurrent, type="LSTM", channels=32),
+                Layer(kind=LayerKind.dense, type="Dense", channels=1)])
+    return Report(
+        assignment="lstm_airline_passengers", assignment_title="LSTM on airline passengers",
+        notebook="lstm.ipynb", submission_sha256="ef56" * 16, grader_version="0.1.0",
+        mode=Mode.grade, status=Status.graded, score=10, max_score=10, task="forecasting",
+        evaluation_set="hidden 24 values (1959-01 to 1960-12)",
+        checks=[CheckOutcome(id="forecast_error", title="Forecast error", points=5,
+                             max_points=5, passed=True, message="#0 model: RMSE 28.22")],
+        models=[lstm],
+        baselines={"seasonal_naive": {"rmse": 76.99}, "naive": {"rmse": 137.33}},
+        series=ForecastSeries(history=[300.0] * 48, actual=actual,
+                              baselines={"seasonal_naive": actual[:12] * 2}),
+        execution=Execution(seconds=30.0, cells=[CellOutcome(index=0, status="ok")]),
+        sandbox=SANDBOX, created=CREATED)
+
+
+def test_a_forecasting_report_shows_its_metric_baselines_and_forecast_plot():
+    report = forecast_report()
+    markdown = render_markdown(report)
+    assert "| # | Model | Framework | Kind | Conv channels | Kernels | Blocks | Params | RMSE |" \
+        in markdown
+    assert "| 28.22 |" in markdown
+    assert ("- Without a model: seasonal naive forecast: RMSE 76.99; naive forecast: RMSE "
+            "137.33") in markdown
+    html = render_html(report)
+    assert 'id="plot-forecast"' in html and "Closed-loop forecasts" in html
+    assert "<dt>Without a model</dt>" in html
+    console = Console(file=io.StringIO(), width=120, color_system=None)
+    print_summary(report, console)
+    text = console.file.getvalue()
+    assert "Measured on: hidden 24 values" in text and "RMSE" in text
+    # Schema 2 round-trips through JSON with the forecast and the baselines.
+    again = Report.model_validate_json(report.model_dump_json())
+    assert again.models[0].forecast == report.models[0].forecast
+    assert again.schema_version == 2 and again.series is not None
