@@ -161,7 +161,8 @@ def test_keras2_notebook_runs_each_shim_listed_and_fit_generator_is_measured(tmp
     assert _missing(notes, expected) == [], notes
     assert len(notes) == len(expected), notes  # each shim once, whatever its uses
     # The CNN was trained only through fit_generator: the probe's fit tracking saw it.
-    assert [m.kind for m in report.models] == ["cnn", "mlp"]
+    # The second model is Flatten + Dense(10): a linear classifier, and reported as one.
+    assert [m.kind for m in report.models] == ["cnn", "linear"]
     cnn = report.models[0]
     assert cnn.conv_channels == [8, 16] and cnn.accuracy is not None and cnn.accuracy > 0.5
 
@@ -221,7 +222,7 @@ def test_keras2_itself_is_left_alone(tmp_path):
     assert cell.status == "ok", cell.error
     assert _compat_notes(report) == []
     (model,) = report.models
-    assert model.kind == "mlp" and model.accuracy is not None and model.accuracy > 0.6
+    assert model.kind == "linear" and model.accuracy is not None and model.accuracy > 0.6
 
 
 @pytest.mark.slow
