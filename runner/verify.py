@@ -10,7 +10,7 @@ import nbformat
 
 from runner.assignments import Assignment
 from runner.datasets.errors import DatasetNotFound
-from runner.errors import NotebookError
+from runner.errors import NngradeError
 from runner.paths import ProjectPaths
 from runner.report.model import Mode, Report
 
@@ -72,6 +72,6 @@ def run_case(case: Case, assignment: Assignment, out_root: Path,
         report = grade_one(assignment, case.notebook, out, mode=Mode.grade)
     except DatasetNotFound as missing:  # not a verdict on the grader: said, not failed
         return CaseResult(case, None, [], skipped=missing.message.splitlines()[0])
-    except NotebookError as error:  # an unreadable notebook fails its case, not the run
-        return CaseResult(case, None, [error.message])
+    except NngradeError as error:  # an unreadable notebook, a bad dataset file: this case
+        return CaseResult(case, None, [error.message.splitlines()[0]])
     return CaseResult(case, report, judge(case, report))
