@@ -59,14 +59,15 @@ def build_table(name: str) -> str | None:
 
     images = _read_idx(spec["images"])
     labels = _read_idx(spec["labels"])
-    rows = np.column_stack([labels, images.reshape(len(images), -1)]).tolist()
+    table = np.column_stack([labels, images.reshape(len(images), -1)])
     words = [str(value).encode() for value in range(256)]
     os.makedirs(os.path.dirname(target), exist_ok=True)
     with io.FileIO(f"{target}.part", "wb") as raw, io.BufferedWriter(raw, 1 << 20) as out:
-        pixels = len(rows[0]) - 1 if rows else 0
+        pixels = table.shape[1] - 1
         out.write(b"label," + b",".join(b"pixel%d" % i for i in range(1, pixels + 1)) + b"\n")
-        for row in rows:
-            out.write(b",".join([words[value] for value in row]) + b"\n")
+        for start in range(0, len(table), 1000):  # a thousand rows as Python lists at a time
+            for row in table[start:start + 1000].tolist():
+                out.write(b",".join([words[value] for value in row]) + b"\n")
     os.replace(f"{target}.part", target)
     return target
 
