@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from graders.context import GradingContext, ScoredModel
 from graders.registry import Verdict, check_kind
 from graders.selection import Selection, measurement_errors, no_models_message, select
-from runner.baselines import BASELINES
+from runner.baselines import BASELINES, short_name
 from runner.metrics import METRICS, Metric
 
 
@@ -228,7 +228,7 @@ def beats_baseline(params: BaselineParams, ctx: GradingContext) -> Verdict:
     if share <= 0.0:
         return Verdict.failed(f"{said}: the model does no better than a forecast without one")
     return Verdict(share, f"{said}: partial credit, as the model is {ratio:.2f} times the "
-                          f"{words.split(' (')[0]}'s {metric.title}")
+                          f"{short_name(params.baseline)}'s {metric.title}")
 
 
 def _ratio_credit(ratio: float, params: BaselineParams, metric: Metric) -> float:

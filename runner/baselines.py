@@ -32,6 +32,11 @@ BASELINES: dict[str, tuple[str, Callable[[np.ndarray, int, int | None], np.ndarr
 """Name -> (words for a report, forecast function)."""
 
 
+def short_name(name: str) -> str:
+    """'seasonal naive forecast': a baseline's words without their explanation."""
+    return BASELINES[name][0].split(" (")[0] if name in BASELINES else name
+
+
 def forecasts(history: np.ndarray, horizon: int, period: int | None) -> dict[str, np.ndarray]:
     """Every baseline that is defined for this history."""
     found = {}

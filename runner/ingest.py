@@ -98,12 +98,28 @@ def _perturbed_metrics(out: Path, model: MeasuredModel, truth: Truth) -> dict[st
     """Metrics on the perturbed copy of the inputs; empty when there is none or it is bad."""
     if model.perturbed_predictions is None or truth.perturbed_labels is None:
         return {}
-    relabelled = Truth(labels=truth.perturbed_labels, task=truth.task)
-    predicted, error = _predictions(out, model.model_copy(
-        update={"predictions": model.perturbed_predictions, "error": None}), relabelled)
-    if predicted is None or error is not None:
-        return {}
-    return compute_all(truth.task, predicted, truth.perturbed_labels)
+    predicted, _ = _load_predictions(out, model.perturbed_predictions, truth.perturbed_labels,
+                                     truth.task)
+    return {} if predicted is None else compute_all(truth.task, predicted,
+                                                    truth.perturbed_labels)
+
+
+def _load_predictions(out: Path, relative: str, targets: np.ndarray, task: str
+                      ) -> tuple[np.ndarray | None, str | None]:
+    """Predictions written in the sandbox, checked against the targets' shape and the task;
+    else None and why."""
+    try:
+        predicted = load_array(out, relative, max_items=targets.size)
+    except (OSError, ValueError) as error:
+        return None, f"predictions unreadable: {error}"
+    if task == "classification":
+        if predicted.shape != targets.shape or not np.issubdtype(predicted.dtype, np.integer):
+            return None, (f"predictions have shape {list(predicted.shape)} and type "
+                          f"{predicted.dtype}; expected {len(targets)} class ids")
+    elif predicted.shape != targets.shape or not np.all(np.isfinite(predicted)):
+        return None, (f"the forecast has shape {list(predicted.shape)} or values that are not "
+                      f"finite; expected {len(targets)} numbers")
+    return predicted, None
 
 
 def _predictions(out: Path, model: MeasuredModel, truth: Truth
@@ -111,19 +127,8 @@ def _predictions(out: Path, model: MeasuredModel, truth: Truth
     """One model's recorded predictions, checked against the task, and its error."""
     if model.predictions is None or truth.labels is None:
         return None, model.error
-    try:
-        predicted = load_array(out, model.predictions, max_items=truth.labels.size)
-    except (OSError, ValueError) as error:
-        return None, f"predictions unreadable: {error}"
-    if truth.task == "classification":
-        if predicted.shape != truth.labels.shape or not np.issubdtype(predicted.dtype,
-                                                                      np.integer):
-            return None, (f"predictions have shape {list(predicted.shape)} and type "
-                          f"{predicted.dtype}; expected {len(truth.labels)} class ids")
-    elif predicted.shape != truth.labels.shape or not np.all(np.isfinite(predicted)):
-        return None, (f"the forecast has shape {list(predicted.shape)} or values that are not "
-                      f"finite; expected {len(truth.labels)} numbers")
-    return predicted, model.error
+    predicted, problem = _load_predictions(out, model.predictions, truth.labels, truth.task)
+    return predicted, problem or model.error
 
 
 def _function(out: Path, name: str, measured, truth: Truth) -> FunctionResult:

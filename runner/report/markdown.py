@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from runner.baselines import BASELINES
+from runner.baselines import short_name
 from runner.metrics import METRICS, TASK_METRICS, Metric
 from runner.report.cells import code_cell, code_cell_numbers
 from runner.report.model import CellOutcome, ModelSummary, Report, SandboxInfo
@@ -110,7 +110,7 @@ def describe_baselines(report: Report) -> str:
     parts = []
     for name, values in report.baselines.items():
         if metric.name in values:
-            words = BASELINES[name][0].split(" (")[0] if name in BASELINES else name
+            words = short_name(name)
             parts.append(f"{words}: {metric.title} {metric.show(values[metric.name])}")
     return "; ".join(parts)
 

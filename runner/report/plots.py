@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from runner.baselines import BASELINES
+from runner.baselines import short_name
 from runner.report.model import ForecastSeries, ModelSummary
 
 CNN_COLOR = "#2b6cb0"
@@ -172,7 +172,7 @@ def _draw_forecasts(ax, series: ForecastSeries, models: list[ModelSummary]) -> N
     ax.plot(future, series.actual, color="#1a202c", linestyle=":", marker=".",
             label="actual (not in the sandbox)")
     for name, values in series.baselines.items():
-        words = BASELINES[name][0].split(" (")[0] if name in BASELINES else name
+        words = short_name(name)
         ax.plot(future, values, color=OTHER_COLOR, linestyle="--", linewidth=1, label=words)
     for color, model in zip(GROUP_COLORS, models, strict=False):
         ax.plot(future, model.forecast, color=color, linewidth=1.5, label=_plain(model.label))
