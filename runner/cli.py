@@ -23,6 +23,7 @@ from rich.table import Table
 
 from runner import __version__, assignments
 from runner.cli_batch import batch
+from runner.cli_dataset import dataset_app
 from runner.cli_image import image_app
 from runner.errors import NngradeError
 from runner.grading import grade as grade_notebook
@@ -66,6 +67,7 @@ def _main(version: Annotated[bool, typer.Option(
 
 
 app.add_typer(image_app, name="image")
+app.add_typer(dataset_app, name="dataset")
 app.command()(batch)
 
 

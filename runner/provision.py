@@ -18,6 +18,7 @@ import numpy as np
 from runner.baselines import forecasts
 from runner.datasets import (
     DatasetSpec,
+    batches_dir,
     get_spec,
     keras_dir,
     public_cache,
@@ -119,6 +120,8 @@ def _provide_loaders(dataset: DatasetSpec, job: JobDir, data_dir: Path | None) -
             path.write_text(csv_text(public, form), encoding="utf-8")
             files.setdefault(form.basename, job.seen(path))
         return {"public_files": files} if files else {}
+    if dataset.format is Format.cifar_batches:
+        return _provide_batches(dataset, job, data_dir)
     if dataset.format is not Format.idx:
         return {}
     public = public_cache(dataset, data_dir)
@@ -133,6 +136,24 @@ def _provide_loaders(dataset: DatasetSpec, job: JobDir, data_dir: Path | None) -
         "labels": job.seen(raw / dataset.files[f"{table.part}_labels"].name)}
         for table in dataset.loaders.tables}
     return {"torchvision_raw": found, **({"public_tables": tables} if tables else {})}
+
+
+def _provide_batches(dataset: DatasetSpec, job: JobDir, data_dir: Path | None) -> dict:
+    """CIFAR-style batches in one folder; the probe serves torchvision and keras from it."""
+    batches = dataset.batches
+    assert batches is not None
+    folder = batches_dir(job.data / "torchvision", dataset)
+    _copy_tree(batches_dir(public_cache(dataset, data_dir), dataset), folder)
+    names = {role: file.name for role, file in dataset.files.items()}
+    served = {"folder": job.seen(folder), "shape": list(dataset.sample.shape),
+              "train": [names[r] for r in batches.train], "test": [names[r] for r in batches.test],
+              "meta": names[batches.meta], "label_key": batches.label_key}
+    found: dict = {}
+    if dataset.loaders.torchvision:
+        found["torchvision_batches"] = {dataset.loaders.torchvision: served}
+    if dataset.loaders.keras:
+        found["keras_batches"] = {dataset.loaders.keras: served}
+    return found
 
 
 def _copy_tree(source: Path, dest: Path) -> None:

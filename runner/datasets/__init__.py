@@ -18,6 +18,7 @@ from runner.datasets.errors import (
     UnknownDataset,
 )
 from runner.datasets.layouts import (
+    batches_dir,
     keras_dir,
     torchvision_raw_dir,
     write_keras_cache,
@@ -47,6 +48,7 @@ __all__ = [
     "MalformedDataFile",
     "PublicManifest",
     "UnknownDataset",
+    "batches_dir",
     "cache_root",
     "dataset_cache_dir",
     "dataset_files",

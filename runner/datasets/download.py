@@ -11,11 +11,12 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from runner.datasets.errors import ChecksumMismatch, DatasetError
 from runner.datasets.registry import DatasetSpec, FileSpec
-from runner.datasets.verify import verify_file
+from runner.datasets.verify import verify_archive, verify_file
 
 TIMEOUT_S = 30.0
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -43,17 +44,31 @@ def _fetch(url: str, dest: Path, timeout: float) -> None:
 
 def download_file(spec: DatasetSpec, file: FileSpec, dest_dir: Path, *, timeout: float) -> Path:
     """Try each base URL for ``file``; return the verified ``dest_dir/<name>.gz``."""
+    return _download(spec, file.gz_name, lambda path: verify_file(path, file), dest_dir,
+                     timeout=timeout)
+
+
+def download_archive(spec: DatasetSpec, dest_dir: Path, *, timeout: float = TIMEOUT_S) -> Path:
+    """Fetch the dataset's archive; return the verified ``dest_dir/<archive name>``."""
+    archive = spec.archive
+    assert archive is not None
+    return _download(spec, archive.name, lambda path: verify_archive(path, archive), dest_dir,
+                     timeout=timeout)
+
+
+def _download(spec: DatasetSpec, name: str, verify: Callable[[Path], None], dest_dir: Path,
+              *, timeout: float) -> Path:
     dest_dir.mkdir(parents=True, exist_ok=True)
-    target = dest_dir / file.gz_name
+    target = dest_dir / name
     attempts: list[str] = []
     for base in spec.base_urls:
-        url = base + file.gz_name
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{file.gz_name}.", suffix=".part", dir=dest_dir)
+        url = base + name
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=dest_dir)
         os.close(fd)
         tmp = Path(tmp_name)
         try:
             _fetch(url, tmp, timeout)
-            verify_file(tmp, file)
+            verify(tmp)
             os.replace(tmp, target)
             return target
         except ChecksumMismatch as e:
@@ -62,7 +77,7 @@ def download_file(spec: DatasetSpec, file: FileSpec, dest_dir: Path, *, timeout:
             attempts.append(f"{url}: {getattr(e, 'reason', None) or e}")
         finally:
             tmp.unlink(missing_ok=True)
-    raise DownloadFailed(file.gz_name, attempts or ["no base URLs in the registry entry"])
+    raise DownloadFailed(name, attempts or ["no base URLs in the dataset file"])
 
 
 def download_missing(

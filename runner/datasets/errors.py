@@ -35,8 +35,8 @@ class ChecksumMismatch(DatasetError, ValueError):
         self.expected = expected
         self.actual = actual
         super().__init__(
-            f"checksum mismatch for {path}: expected sha256 {expected} of the decompressed "
-            f"content, got {actual}",
+            f"checksum mismatch for {path}: expected "
+            f"{'md5' if len(expected) == 32 else 'sha256'} {expected}, got {actual}",
             hint=hint
             or "The file is corrupt or is not the dataset it is named after; delete it or "
             "replace it with an intact copy.",

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from runner.datasets._idx import read_idx
 from runner.datasets.errors import DatasetError
 from runner.datasets.generated import draw
-from runner.datasets.layouts import torchvision_raw_dir
+from runner.datasets.layouts import read_public
 from runner.datasets.public import public_cache
 from runner.datasets.registry import DatasetSpec, Format
 from runner.datasets.series import load_series, public_part
@@ -43,7 +42,7 @@ def evaluation_sets(dataset: DatasetSpec, *, hidden: bool, rng: np.random.Genera
         return _generated(dataset, hidden, rng, calibration_size)
     if dataset.format is Format.csv_series:
         return _series(dataset, hidden, data_dir)
-    return _idx(dataset, hidden, rng, calibration_size, data_dir)
+    return _images(dataset, hidden, rng, calibration_size, data_dir)
 
 
 def _series(dataset: DatasetSpec, hidden: bool, data_dir: Path | None) -> EvaluationSets:
@@ -64,11 +63,10 @@ def _series(dataset: DatasetSpec, hidden: bool, data_dir: Path | None) -> Evalua
                           + ("" if hidden else "; `grade` forecasts the hidden ones"))
 
 
-def _idx(dataset: DatasetSpec, hidden: bool, rng: np.random.Generator, calibration_size: int,
+def _images(dataset: DatasetSpec, hidden: bool, rng: np.random.Generator, calibration_size: int,
          data_dir: Path | None) -> EvaluationSets:
-    raw = torchvision_raw_dir(public_cache(dataset, data_dir), dataset)
-    heldout_x = read_idx(raw / dataset.files["test_images"].name)
-    heldout_y = read_idx(raw / dataset.files["test_labels"].name).astype(np.int64)
+    public = read_public(public_cache(dataset, data_dir), dataset)
+    heldout_x, heldout_y = public.test_x, public.test_y.astype(np.int64)
     calibration = (heldout_x[:calibration_size], heldout_y[:calibration_size])
     if hidden:
         official = load_official(dataset, data_dir)

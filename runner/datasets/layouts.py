@@ -1,8 +1,8 @@
 """Write a split in the on-disk layouts that framework loaders read without network.
 
-The file names are the official ones (``t10k-*`` holds whatever ``test_*`` is,
-e.g. the public held-out part), so a student's unmodified
-``keras.datasets.<x>.load_data()`` or ``torchvision.datasets.<X>(root,
+The file names are the official ones (``t10k-*`` or ``test_batch`` holds
+whatever ``test_*`` is, e.g. the public held-out part), so a student's
+unmodified ``keras.datasets.<x>.load_data()`` or ``torchvision.datasets.<X>(root,
 download=True)`` finds them (folders from the dataset file's ``loaders``) and
 never downloads the real test set.
 """
@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from runner.datasets._idx import write_idx
-from runner.datasets.registry import DatasetSpec, get_spec
-from runner.datasets.splits import ImageSplits
+from runner.datasets._batches import encode_batch, encode_meta
+from runner.datasets._idx import read_idx, write_idx
+from runner.datasets.registry import DatasetSpec, Format, get_spec
+from runner.datasets.splits import ImageSplits, read_batches
 
 
 def _arrays(split: ImageSplits) -> dict[str, np.ndarray]:
@@ -66,3 +67,55 @@ def write_torchvision_raw(
     no-op; read-only is fine. Returns the folder.
     """
     return _write(split, torchvision_raw_dir(dest, dataset), get_spec(dataset), compress=False)
+
+
+def batches_dir(dest: Path, dataset: str | DatasetSpec) -> Path:
+    """Where ``torchvision.datasets.<X>(root=dest)`` reads CIFAR batches: ``dest/<folder>``."""
+    spec = get_spec(dataset)
+    assert spec.archive is not None
+    return dest / spec.archive.folder
+
+
+def batch_files(split: ImageSplits, spec: DatasetSpec) -> dict[str, bytes]:
+    """File name -> bytes of every batch and the meta file for ``split``, in CIFAR's format.
+
+    Each part is cut into as many batches as the dataset has files for it, in order.
+    """
+    batches = spec.batches
+    assert batches is not None
+    files: dict[str, bytes] = {}
+    for roles, images, labels, part in ((batches.train, split.train_x, split.train_y, "training"),
+                                        (batches.test, split.test_x, split.test_y, "testing")):
+        cuts = np.array_split(np.arange(len(images)), len(roles))
+        for number, (role, rows) in enumerate(zip(roles, cuts, strict=True), start=1):
+            title = (f"{part} batch {number} of {len(roles)}" if len(roles) > 1
+                     else f"{part} batch 1 of 1")
+            files[spec.files[role].name] = encode_batch(
+                images[rows], labels[rows], title=title, label_key=batches.label_key,
+                names=[f"{spec.name}_{part}_{i:05d}.png" for i in rows])
+    files[spec.files[batches.meta].name] = encode_meta(
+        spec.class_names, key=batches.names_key, per_batch=max(len(c) for c in cuts),
+        values=spec.sample_size)
+    return files
+
+
+def write_batches(split: ImageSplits, dest: Path, *, dataset: str | DatasetSpec) -> Path:
+    """Write CIFAR batch files where torchvision finds them with ``root=dest``; the folder."""
+    spec = get_spec(dataset)
+    folder = batches_dir(dest, spec)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in batch_files(split, spec).items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def read_public(dest: Path, dataset: str | DatasetSpec) -> ImageSplits:
+    """Read back the split written under ``dest`` by the dataset's own layout."""
+    spec = get_spec(dataset)
+    if spec.format is Format.cifar_batches:
+        folder = batches_dir(dest, spec)
+        return read_batches(spec, {role: folder / f.name for role, f in spec.files.items()})
+    raw = torchvision_raw_dir(dest, spec)
+    arrays = {role: read_idx(raw / file.name) for role, file in spec.files.items()}
+    return ImageSplits(arrays["train_images"], arrays["train_labels"], arrays["test_images"],
+                       arrays["test_labels"])

@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from runner.datasets._batches import read_members
 from runner.datasets.cache import CACHE_ENV, dataset_cache_dir
-from runner.datasets.download import download_missing
+from runner.datasets.download import download_archive, download_missing
 from runner.datasets.errors import ChecksumMismatch, DatasetNotFound
 from runner.datasets.registry import DatasetSpec, FileSpec, get_spec
-from runner.datasets.verify import verify_file
+from runner.datasets.verify import verify_archive, verify_file
 
 DATA_DIR_ENV = "NNGRADE_DATA_DIR"
 OFFLINE_ENV = "NNGRADE_OFFLINE"
@@ -49,11 +50,39 @@ def _user_dirs(spec: DatasetSpec, data_dir: Path | None) -> tuple[str, list[Path
     return origin, [root, *(root / sub for sub in spec.search_subdirs())]
 
 
+def _cache_dir(spec: DatasetSpec) -> Path:
+    """The user cache of ``spec``; an archive's is named by its digest too, so a stand-in
+    written in the same format never lands among the real files."""
+    if spec.archive is None:
+        return dataset_cache_dir(spec.name)
+    return dataset_cache_dir(f"{spec.name}-{spec.archive.sha256[:12]}")
+
+
+def _archive_in(directory: Path, spec: DatasetSpec) -> Path | None:
+    if spec.archive is None or not (directory / spec.archive.name).is_file():
+        return None
+    return directory / spec.archive.name
+
+
+def _unpack(spec: DatasetSpec, archive: Path, dest: Path) -> Path:
+    """Verify ``archive``, write its dataset files into ``dest`` and verify them; ``dest``."""
+    assert spec.archive is not None
+    verify_archive(archive, spec.archive)
+    members = read_members(archive, spec.archive.folder, [f.name for f in spec.files.values()])
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, data in members.items():
+        part = dest / f".{name}.{os.getpid()}.part"
+        part.write_bytes(data)
+        os.replace(part, dest / name)
+    _verify_all(spec, dataset_files(dest, spec))
+    return dest
+
+
 def _describe(directory: Path, spec: DatasetSpec, found: dict[str, Path]) -> str:
     if not directory.exists():
         return "does not exist"
     if not found:
-        return "no dataset files"
+        return "no dataset files" + (f" and no {spec.archive.name}" if spec.archive else "")
     missing = [spec.files[role].name for role in spec.files if role not in found]
     return "incomplete, missing " + ", ".join(missing)
 
@@ -68,10 +97,11 @@ def _not_found(spec: DatasetSpec, looked: list[str], cache: Path) -> DatasetNotF
     fixes = []
     if pkg := spec.system_package:
         fixes.append(f"install the distribution package: sudo apt-get install {pkg}")
+    holding = (f"{spec.archive.name} or its folder {spec.archive.folder}" if spec.archive else
+               ", ".join(f.name for f in spec.files.values()) + " (each may be gzipped as "
+               "<name>.gz)")
     fixes += [
-        "or pass --data-dir DIR (or set $NNGRADE_DATA_DIR) to a folder holding "
-        + ", ".join(f.name for f in spec.files.values())
-        + " (each may be gzipped as <name>.gz)",
+        f"or pass --data-dir DIR (or set $NNGRADE_DATA_DIR) to a folder holding {holding}",
         f"or run once on a machine with internet access to download into {cache}"
         f" (set ${CACHE_ENV} to move the cache)",
     ]
@@ -115,7 +145,9 @@ def locate(
     """Return a directory holding all of the dataset's files, verified by checksum.
 
     Search order: ``data_dir`` (else ``$NNGRADE_DATA_DIR``) and its common layout
-    sub-folders (``<name>``, keras' ``datasets/<x>``, torchvision's ``<X>/raw``);
+    sub-folders (``<name>``, keras' ``datasets/<x>``, torchvision's ``<X>/raw``, an
+    archive's folder); where a dataset comes as one archive, a folder holding the
+    archive counts too (it is verified and its files copied into the user cache);
     the spec's system dirs; the user cache; then, if ``allow_download`` and
     ``$NNGRADE_OFFLINE`` is unset, a download into the cache. Use
     :func:`dataset_files` on the result to get the individual paths.
@@ -130,25 +162,31 @@ def locate(
     # system dirs are worth listing when missing; layout sub-folders only if they exist.
     candidates = [(f"{origin} {d}", d, i == 0) for i, d in enumerate(user_dirs)]
     candidates += [(f"system dir {d}", d, True) for d in spec.system_dirs]
+    cache = _cache_dir(spec)
     for label, directory, always in candidates:
         found = dataset_files(directory, spec)
         if len(found) == len(spec.files):
             _verify_all(spec, found)
             return directory
+        if archive := _archive_in(directory, spec):
+            return _unpack(spec, archive, cache)
         if always or directory.exists():
             looked.append(f"{label}: {_describe(directory, spec, found)}")
 
-    cache = dataset_cache_dir(spec.name)
     no_download = _why_no_download(spec, allow_download)
     found = _cached_files(spec, cache, heal=not no_download)
     if len(found) == len(spec.files):
         return cache
+    if archive := _archive_in(cache, spec):
+        return _unpack(spec, archive, cache)
     looked.append(f"user cache {cache}: {_describe(cache, spec, found)}")
 
     if no_download:
         looked.append(f"download: {no_download}")
         raise _not_found(spec, looked, cache)
     try:
+        if spec.archive is not None:
+            return _unpack(spec, download_archive(spec, cache), cache)
         download_missing(spec, cache, set(found))
     except OSError as e:  # DownloadFailed or the cache is not writable
         looked.append(f"download from {', '.join(spec.base_urls)}: {getattr(e, 'message', e)}")

@@ -19,8 +19,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from runner.datasets.cache import cache_root
-from runner.datasets.layouts import write_keras_cache, write_torchvision_raw
-from runner.datasets.registry import DatasetSpec, get_spec
+from runner.datasets.layouts import write_batches, write_keras_cache, write_torchvision_raw
+from runner.datasets.registry import DatasetSpec, Format, get_spec
 from runner.datasets.splits import (
     SPLIT_ALGORITHM,
     ImageSplits,
@@ -29,7 +29,7 @@ from runner.datasets.splits import (
     split_indices,
 )
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # raise when a layout's files change: old folders are then not reused
 MANIFEST_FILE = "manifest.json"
 
 
@@ -40,7 +40,7 @@ class PublicManifest(BaseModel):
 
     dataset: str
     key: str
-    source_sha256: dict[str, str]
+    source_digests: dict[str, str]
     split_algorithm: str
     seed: int
     heldout_size: int
@@ -54,7 +54,7 @@ def public_key(spec: DatasetSpec, *, heldout_size: int, seed: int) -> str:
     """Content key of a public folder; computable without reading the data."""
     material = {
         "dataset": spec.name,
-        "sources": {role: f.sha256 for role, f in sorted(spec.files.items())},
+        "sources": {role: f.digest[1] for role, f in sorted(spec.files.items())},
         "split": SPLIT_ALGORITHM,
         "seed": seed,
         "heldout": heldout_size,
@@ -73,23 +73,23 @@ def _build(
     key: str,
 ) -> None:
     split = public_split(official, heldout_size=heldout_size, seed=seed)
-    keras = write_keras_cache(split, folder, dataset=spec)
-    torch = write_torchvision_raw(split, folder, dataset=spec)
+    if spec.format is Format.cifar_batches:  # keras' loader is served from the same files
+        layouts = {"batches": write_batches(split, folder, dataset=spec)}
+    else:
+        layouts = {"keras": write_keras_cache(split, folder, dataset=spec),
+                   "torchvision": write_torchvision_raw(split, folder, dataset=spec)}
     _, heldout_idx = split_indices(official.train_y, heldout_size, seed)
     manifest = PublicManifest(
         dataset=spec.name,
         key=key,
-        source_sha256={role: f.sha256 for role, f in spec.files.items()},
+        source_digests={role: f.digest[1] for role, f in spec.files.items()},
         split_algorithm=SPLIT_ALGORITHM,
         seed=seed,
         heldout_size=heldout_size,
         train_size=len(split.train_y),
         layout_version=LAYOUT_VERSION,
         heldout_indices_sha256=hashlib.sha256(heldout_idx.astype("<i8").tobytes()).hexdigest(),
-        layouts={
-            "keras": str(keras.relative_to(folder)),
-            "torchvision": str(torch.relative_to(folder)),
-        },
+        layouts={name: str(path.relative_to(folder)) for name, path in layouts.items()},
     )
     (folder / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2) + "\n")
 
@@ -105,7 +105,8 @@ def public_cache(
     """Folder ``<cache>/public/<name>-<key>`` holding the public split, built on first use.
 
     Inside: ``.keras/datasets/<x>/*.gz`` (use the folder as ``HOME``),
-    ``<X>/raw/*`` (use it as torchvision's ``root``) and ``manifest.json``.
+    ``<X>/raw/*`` (use it as torchvision's ``root``) and ``manifest.json``; for CIFAR
+    batches, ``<folder>/*`` (torchvision's ``root`` too) instead of both.
     Treat it as read-only; copy what a sandbox may write to (keras wants its
     ``~/.keras`` writable). Safe to call from concurrent processes.
     """

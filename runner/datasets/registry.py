@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import functools
 import math
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +32,8 @@ ROLES = ("train_images", "train_labels", "test_images", "test_labels")
 """The four files of an IDX image-classification dataset, by role."""
 
 GENERATOR_MODULES = ("sklearn.datasets",)
+DATASETS_ENV = "NNGRADE_DATASETS"
+"""Extra folders of dataset files, searched last: a file there replaces one of its name."""
 """Modules whose ``make_*`` functions a dataset file may name as its generator."""
 
 
@@ -51,6 +54,7 @@ class Format(StrEnum):
     """The adapter that reads the dataset's files (or draws its samples)."""
 
     idx = "idx"
+    cifar_batches = "cifar_batches"  # CIFAR's pickled "python version" batches, in a tar.gz
     generator = "generator"
     csv_series = "csv_series"  # one time series: a time column and a value column
 
@@ -62,15 +66,53 @@ class SplitMethod(StrEnum):
 
 
 class FileSpec(_Data):
-    """One data file: its uncompressed name and the sha256 of its uncompressed bytes."""
+    """One data file: its uncompressed name and the digest of its uncompressed bytes.
+
+    sha256 where it is known; md5 only where the dataset's publishers give nothing
+    else (CIFAR's extracted batches, whose archive has a sha256 of its own).
+    """
 
     name: str = Field(pattern=r"^[A-Za-z0-9._-]+$", description="e.g. train-images-idx3-ubyte")
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    md5: str | None = Field(None, pattern=r"^[0-9a-f]{32}$")
+
+    @model_validator(mode="after")
+    def _has_digest(self) -> FileSpec:
+        if self.sha256 is None and self.md5 is None:
+            raise ValueError("a file needs a sha256 (or, failing that, an md5)")
+        return self
+
+    @property
+    def digest(self) -> tuple[str, str]:
+        """(algorithm, hex digest) to verify the content with; sha256 when both are given."""
+        return ("sha256", self.sha256) if self.sha256 else ("md5", self.md5 or "")
 
     @property
     def gz_name(self) -> str:
         """Name of the gzipped form, as mirrors serve it and keras caches it."""
         return f"{self.name}.gz"
+
+
+class Archive(_Data):
+    """One archive that holds every file in ``folder`` (CIFAR's ``cifar-10-python.tar.gz``).
+
+    Its sha256 is of the archive's own bytes, as its publishers and keras give it; the
+    host reads the files out of it without extracting anything.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9._-]+$")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    folder: str = Field(pattern=r"^[A-Za-z0-9._-]+$", description="Folder of the files inside.")
+
+
+class Batches(_Data):
+    """Which files of a ``cifar_batches`` dataset are the training and test batches."""
+
+    train: list[str] = Field(min_length=1, description="File roles, in order.")
+    test: list[str] = Field(min_length=1)
+    meta: str = Field(description="File role of the class names.")
+    label_key: str = Field("labels", description="labels (CIFAR-10) or fine_labels (CIFAR-100)")
+    names_key: str = Field("label_names", description="Key of the class names in meta.")
 
 
 class Sample(_Data):
@@ -169,8 +211,11 @@ class PublicTable(_Data):
 class Loaders(_Data):
     """Where framework loaders look for the dataset; the public split is put there."""
 
-    keras: str | None = Field(None, description="Folder under ~/.keras/datasets.")
-    torchvision: str | None = Field(None, description="torchvision class name: ROOT/<this>/raw.")
+    keras: str | None = Field(None, description="idx: the folder under ~/.keras/datasets; "
+                              "cifar_batches: the keras.datasets module whose load_data() "
+                              "is served.")
+    torchvision: str | None = Field(None, description="torchvision class name (idx: its files "
+                                    "in ROOT/<this>/raw; cifar_batches: in ROOT/<folder>).")
     files: list[PublicFile] = Field(default_factory=list)
     tables: list[PublicTable] = Field(default_factory=list)
 
@@ -187,6 +232,8 @@ class DatasetSpec(_Data):
     task: Task
     format: Format
     files: dict[str, FileSpec] = Field(default_factory=dict)
+    archive: Archive | None = None
+    batches: Batches | None = None
     base_urls: list[str] = Field(default_factory=list)
     system_dirs: list[Path] = Field(default_factory=list)
     system_package: str | None = Field(
@@ -208,6 +255,10 @@ class DatasetSpec(_Data):
                                  f"got {sorted(self.files)}")
             if len(self.sample.shape) != 2 or self.sample.dtype != "uint8":
                 raise ValueError("idx images are uint8 with sample shape [H, W]")
+        if self.format is Format.cifar_batches:
+            self._check_batches()
+        elif self.archive is not None or self.batches is not None:
+            raise ValueError("archive: and batches: belong to format cifar_batches")
         if (self.format is Format.generator) != (self.generator is not None):
             raise ValueError("format generator and a generator: entry go together")
         if self.format is Format.generator and self.split.method is not SplitMethod.fresh_sample:
@@ -225,6 +276,17 @@ class DatasetSpec(_Data):
                 raise ValueError(f"a normalization has {len(norm.mean)} channels, the sample "
                                  f"{self.sample.channels}")
         return self
+
+    def _check_batches(self) -> None:
+        if self.archive is None or self.batches is None:
+            raise ValueError("a cifar_batches dataset needs an archive: and a batches: entry")
+        named = [*self.batches.train, *self.batches.test, self.batches.meta]
+        unknown = sorted(set(named) - set(self.files))
+        if unknown or len(set(named)) != len(named) or set(named) != set(self.files):
+            raise ValueError("batches: must name every file role once; unknown: "
+                             + (", ".join(unknown) or "none"))
+        if len(self.sample.shape) != 3 or self.sample.dtype != "uint8":
+            raise ValueError("cifar batches hold uint8 images with sample shape [H, W, C]")
 
     @property
     def num_classes(self) -> int:
@@ -254,6 +316,7 @@ class DatasetSpec(_Data):
         """Sub-folders of a user-given directory that may hold the files (common layouts)."""
         return [
             self.name,
+            *([self.archive.folder] if self.archive else []),
             self.keras_subdir,
             f"datasets/{self.keras_subdir}",
             f".keras/datasets/{self.keras_subdir}",
@@ -300,10 +363,13 @@ def _load(path: Path, modified: float) -> DatasetSpec:
 
 
 def _folders(paths: ProjectPaths | None) -> list[Path]:
-    """nngrade's own ``datasets/``, then a course repository's (``$NNGRADE_HOME``)."""
+    """nngrade's own ``datasets/``, a course repository's (``$NNGRADE_HOME``), then the
+    folders in ``$NNGRADE_DATASETS`` (a stand-in, a private copy), each over the last."""
     own = ProjectPaths(Path(__file__).resolve().parents[2]).datasets
     theirs = (paths or ProjectPaths.default()).datasets
-    return [own] if theirs.resolve() == own.resolve() else [own, theirs]
+    folders = [own] if theirs.resolve() == own.resolve() else [own, theirs]
+    extra = os.environ.get(DATASETS_ENV, "")
+    return folders + [Path(folder) for folder in extra.split(os.pathsep) if folder]
 
 
 def _files(paths: ProjectPaths | None) -> dict[str, Path]:

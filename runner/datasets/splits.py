@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from runner.datasets._batches import read_batch
 from runner.datasets._idx import read_idx
 from runner.datasets.errors import MalformedDataFile
 from runner.datasets.locate import dataset_files, locate
-from runner.datasets.registry import DatasetSpec, get_spec
+from runner.datasets.registry import DatasetSpec, Format, get_spec
 
 SPLIT_ALGORITHM = "stratified-sha256-rank-v1"
 """Names the procedure in :func:`split_indices`; part of every cache key built on it."""
@@ -25,7 +26,7 @@ SPLIT_ALGORITHM = "stratified-sha256-rank-v1"
 
 @dataclass(frozen=True)
 class ImageSplits:
-    """Images ``(N, H, W)`` uint8 and labels ``(N,)`` uint8, as the IDX files hold them.
+    """Images ``(N, H, W)`` or ``(N, H, W, C)`` uint8 and labels ``(N,)`` uint8.
 
     Arrays loaded from files are read-only; copy before modifying.
     """
@@ -38,8 +39,9 @@ class ImageSplits:
     def __post_init__(self) -> None:
         for part in ("train", "test"):
             x, y = getattr(self, f"{part}_x"), getattr(self, f"{part}_y")
-            if x.ndim != 3 or x.dtype != np.uint8:
-                raise ValueError(f"{part}_x must be uint8 (N, H, W), got {x.dtype} {x.shape}")
+            if x.ndim not in (3, 4) or x.dtype != np.uint8:
+                raise ValueError(f"{part}_x must be uint8 (N, H, W[, C]), got {x.dtype} "
+                                 f"{x.shape}")
             if y.ndim != 1 or y.dtype != np.uint8:
                 raise ValueError(f"{part}_y must be uint8 (N,), got {y.dtype} {y.shape}")
             if len(x) != len(y):
@@ -58,6 +60,8 @@ def load_official(
     """
     spec = get_spec(dataset)
     paths = dataset_files(locate(spec, data_dir, allow_download=allow_download), spec)
+    if spec.format is Format.cifar_batches:
+        return read_batches(spec, paths)
     arrays = {role: read_idx(path) for role, path in paths.items()}
     for role, array in arrays.items():
         want_ndim = 3 if role.endswith("images") else 1
@@ -69,6 +73,25 @@ def load_official(
     return ImageSplits(
         arrays["train_images"], arrays["train_labels"], arrays["test_images"], arrays["test_labels"]
     )
+
+
+def read_batches(spec: DatasetSpec, paths: dict[str, Path]) -> ImageSplits:
+    """The training and test batches of a ``cifar_batches`` dataset, each checked."""
+    batches = spec.batches
+    assert batches is not None
+    shape = spec.sample.shape
+    assert len(shape) == 3
+
+    def part(roles: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        read = [read_batch(paths[role].read_bytes(), paths[role], shape=shape,
+                           label_key=batches.label_key) for role in roles]
+        images, labels = np.concatenate([r[0] for r in read]), np.concatenate([r[1] for r in read])
+        if labels.size and int(labels.max()) >= spec.num_classes:
+            raise MalformedDataFile(paths[roles[0]], f"class id {int(labels.max())} in a dataset "
+                                    f"of {spec.num_classes} classes")
+        return images, labels
+
+    return ImageSplits(*part(batches.train), *part(batches.test))
 
 
 def _quotas(counts: np.ndarray, total: int) -> np.ndarray:

@@ -13,12 +13,13 @@ import json
 import os
 import threading
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from runner.datasets._idx import open_data
 from runner.datasets.cache import cache_root
 from runner.datasets.errors import ChecksumMismatch
-from runner.datasets.registry import FileSpec
+from runner.datasets.registry import Archive, FileSpec
 
 STAMP_FILE = "verified.json"
 MAX_STAMP_ENTRIES = 256
@@ -27,10 +28,19 @@ _CHUNK = 1 << 20
 _verified: dict[str, str] = {}
 
 
-def content_sha256(path: Path) -> str:
-    """sha256 of the decompressed content (OSError/EOFError/zlib.error on a broken gzip)."""
-    digest = hashlib.sha256()
+def content_sha256(path: Path, algorithm: str = "sha256") -> str:
+    """Digest of the decompressed content (OSError/EOFError/zlib.error on a broken gzip)."""
+    digest = hashlib.new(algorithm)
     with open_data(path) as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of the file's own bytes, compressed or not (an archive's published digest)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -69,30 +79,46 @@ def _save_stamp(key: str, sha256: str) -> None:
         pass
 
 
-def is_verified(path: Path, file: FileSpec) -> bool:
-    """Whether this exact file (unchanged since) was already verified against ``file``."""
+def _is_verified(path: Path, expected: str) -> bool:
+    """Whether this exact file (unchanged since) was already found to have ``expected``."""
     key = _identity(path)
-    if _verified.get(key) == file.sha256:
+    if _verified.get(key) == expected:
         return True
-    if _load_stamp().get(key) == file.sha256:
-        _verified[key] = file.sha256
+    if _load_stamp().get(key) == expected:
+        _verified[key] = expected
         return True
     return False
 
 
-def verify_file(path: Path, file: FileSpec, *, hint: str | None = None) -> None:
-    """Raise :class:`ChecksumMismatch` unless ``path`` decompresses to ``file``'s content."""
-    if is_verified(path, file):
+def is_verified(path: Path, file: FileSpec) -> bool:
+    """Whether this exact file (unchanged since) was already verified against ``file``."""
+    return _is_verified(path, file.digest[1])
+
+
+def _verify(path: Path, expected: str, compute: Callable[[Path], str],
+            hint: str | None) -> None:
+    if _is_verified(path, expected):
         return
     key = _identity(path)
     try:
-        actual = content_sha256(path)
+        actual = compute(path)
     except (OSError, EOFError, zlib.error) as e:
         actual = f"(unreadable: {e})"
-    if actual != file.sha256:
-        raise ChecksumMismatch(path, file.sha256, actual, hint=hint)
+    if actual != expected:
+        raise ChecksumMismatch(path, expected, actual, hint=hint)
     _verified[key] = actual
     _save_stamp(key, actual)
+
+
+def verify_file(path: Path, file: FileSpec, *, hint: str | None = None) -> None:
+    """Raise :class:`ChecksumMismatch` unless ``path`` decompresses to ``file``'s content."""
+    algorithm, expected = file.digest
+    _verify(path, expected, lambda p: content_sha256(p, algorithm), hint)
+
+
+def verify_archive(path: Path, archive: Archive, *, hint: str | None = None) -> None:
+    """Raise :class:`ChecksumMismatch` unless the archive's own bytes have its sha256."""
+    _verify(path, archive.sha256, file_sha256, hint)
 
 
 def forget_verified() -> None:

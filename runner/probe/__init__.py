@@ -53,6 +53,7 @@ def install(config_path: str | os.PathLike[str]) -> None:
     if STATE.installed:
         return
     STATE.installed = True
+    from .batches import install_keras_batches, install_torchvision_batches
     from .datasets import install_torchvision
     from .track_keras import install_keras, install_tf_keras
 
@@ -68,6 +69,10 @@ def install(config_path: str | os.PathLike[str]) -> None:
         when_imported("tf_keras", install_tf_keras)
     if STATE.config.get("torchvision_raw"):
         when_imported("torchvision.datasets", install_torchvision)
+    if STATE.config.get("torchvision_batches"):
+        when_imported("torchvision.datasets", install_torchvision_batches)
+    if STATE.config.get("keras_batches"):
+        install_keras_batches(when_imported)
     from .files import install_files
 
     install_files()
