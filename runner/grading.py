@@ -17,6 +17,8 @@ from graders.context import ScoredModel
 from runner import __version__, untrusted_json
 from runner.archive import is_archive, notebook_from
 from runner.assignments import Assignment
+from runner.datasets import get_spec
+from runner.datasets.loader_calls import wrong_dataset_notes
 from runner.ingest import build_context, close_run, read_measurements, read_run
 from runner.literals import large_literals
 from runner.measurements import InputFormat, ProgressEvent
@@ -124,6 +126,9 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
             notes.append(f"measuring the models failed: {run.probe_error}")
         if measurements is not None:
             notes.extend(measurements.notes)
+            if spec.collect.models is not None:
+                notes += wrong_dataset_notes(get_spec(spec.collect.models.dataset),
+                                             measurements.loaders)
     if not backend.isolated:
         notes.append("this notebook ran WITHOUT a sandbox: it could read and change anything "
                      "your user can; the result is not proof against cheating")

@@ -137,6 +137,10 @@ class Measurements(_Strict):
     models: list[MeasuredModel] = Field(default_factory=list, max_length=MAX_MODELS)
     functions: list[FunctionValues] = Field(default_factory=list, max_length=64)
     notes: list[ShortText] = Field(default_factory=list, max_length=50)
+    loaders: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=32,
+        description="Framework dataset loaders the notebook called: keras:cifar10, "
+                    "torchvision:FashionMNIST.")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -80,6 +80,25 @@ with gzip.open('/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz') as
     assert report.score == 0
 
 
+@pytest.mark.slow
+@needs_sandbox
+def test_a_notebook_that_loads_another_dataset_is_told_so_in_words(tmp_path):
+    """CIFAR-10 loaded for a Fashion-MNIST assignment: named, not just a download error."""
+    notebook = write_notebook(tmp_path / "cifar.ipynb", """\
+import torchvision
+train = torchvision.datasets.FashionMNIST('data', train=True, download=True)
+from tensorflow import keras
+(x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+""")
+    report = _grade("fashion_mnist_cnn", notebook, tmp_path / "out")
+    assert report.execution.cells[0].status == "error"
+    named = [note for note in report.notes if note.startswith("the notebook loads ")]
+    assert named == [
+        "the notebook loads CIFAR-10 (keras.datasets.cifar10), but this assignment is graded "
+        "on Fashion-MNIST: the sandbox has no network and holds only Fashion-MNIST's public "
+        "part, so that loader cannot get its data. Load Fashion-MNIST instead."]
+
+
 @needs_sandbox
 def test_host_environment_and_project_files_are_invisible(tmp_path, monkeypatch):
     monkeypatch.setenv("NNGRADE_TEST_SECRET", "s3cr3t")

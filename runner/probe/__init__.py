@@ -55,6 +55,7 @@ def install(config_path: str | os.PathLike[str]) -> None:
     STATE.installed = True
     from .batches import install_keras_batches, install_torchvision_batches
     from .datasets import install_torchvision
+    from .loader_calls import install_loader_watch
     from .track_keras import install_keras, install_tf_keras
 
     if STATE.config.get("compat", True):
@@ -73,6 +74,8 @@ def install(config_path: str | os.PathLike[str]) -> None:
         when_imported("torchvision.datasets", install_torchvision_batches)
     if STATE.config.get("keras_batches"):
         install_keras_batches(when_imported)
+    if "models" in STATE.config:
+        install_loader_watch(when_imported, set(STATE.config.get("keras_batches") or {}))
     from .files import install_files
 
     install_files()
@@ -100,5 +103,5 @@ def finish() -> Path:
         functions.append(evaluate(spec, index, namespace, out_dir))
     path = out_dir / "measurements.json"
     save_json(path, {"schema": 1, "models": models, "functions": functions,
-                     "notes": list(STATE.notes)})
+                     "notes": list(STATE.notes), "loaders": list(STATE.loaders)})
     return path

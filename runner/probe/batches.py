@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .datasets import unpatched_class
 from .state import STATE
 
 KERAS_PACKAGES = ("keras", "tf_keras")
@@ -83,11 +84,8 @@ def _offline_download(name: str, folder: Path) -> Any:
 def install_torchvision_batches(datasets: ModuleType) -> None:
     """Post-import callback for ``torchvision.datasets``: CIFAR-style classes go offline."""
     for name, batches in batch_sets("torchvision_batches").items():
-        cls = getattr(datasets, name, None)
-        if not isinstance(cls, type) or not hasattr(cls, "train_list"):
-            STATE.note(f"torchvision dataset {name!r} not patched (not a CIFAR-style class)")
-            continue
-        if getattr(cls.__dict__.get("download"), "_nngrade_probe", False):
+        cls = unpatched_class(datasets, name, "train_list", "a CIFAR-style")
+        if cls is None:
             continue
         folder = Path(batches["folder"])
         digests = {item.name: _md5(item) for item in folder.iterdir() if item.is_file()}

@@ -63,14 +63,23 @@ def _offline_download(name: str, source: Path) -> Any:
     return download
 
 
+def unpatched_class(datasets: ModuleType, name: str, marker: str, family: str) -> type | None:
+    """torchvision's dataset class ``name`` when it has ``marker`` (is of the ``family``
+    the patch is written for) and its download is not replaced yet; else None."""
+    cls = getattr(datasets, name, None)
+    if not isinstance(cls, type) or not hasattr(cls, marker):
+        STATE.note(f"torchvision dataset {name!r} not patched (not {family} class)")
+        return None
+    if getattr(cls.__dict__.get("download"), "_nngrade_probe", False):
+        return None
+    return cls
+
+
 def install_torchvision(datasets: ModuleType) -> None:
     """Post-import callback for ``torchvision.datasets``."""
     for name, source in _raw_dirs().items():
-        cls = getattr(datasets, name, None)
-        if not isinstance(cls, type) or not hasattr(cls, "raw_folder"):
-            STATE.note(f"torchvision dataset {name!r} not patched (not an MNIST-style class)")
-            continue
-        if getattr(cls.__dict__.get("download"), "_nngrade_probe", False):
+        cls = unpatched_class(datasets, name, "raw_folder", "an MNIST-style")
+        if cls is None:
             continue
         download = _offline_download(name, source)
         download._nngrade_probe = True  # type: ignore[attr-defined]

@@ -76,6 +76,7 @@ class ProbeState:
     torch_tracker: Any = None
     autograd_counter: Any = None
     notes: list[str] = field(default_factory=list)
+    loaders: list[str] = field(default_factory=list)  # dataset loaders called: keras:cifar10
     installed: bool = False
     _counter: itertools.count = field(default_factory=itertools.count)
 
@@ -87,6 +88,12 @@ class ProbeState:
         """Keep a short, bounded note for measurements.json."""
         if len(self.notes) < 50 and text not in self.notes:
             self.notes.append(text[:500])
+
+
+    def loader_called(self, name: str) -> None:
+        """Remember that the notebook called a framework's dataset loader (bounded)."""
+        if len(self.loaders) < 32 and name not in self.loaders:
+            self.loaders.append(name[:100])
 
 
 STATE = ProbeState()

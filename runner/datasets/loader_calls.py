@@ -1,0 +1,52 @@
+"""Name the dataset a notebook asked for when it is not the one its assignment grades on.
+
+The probe records which framework loaders a notebook called (``keras:cifar10``,
+``torchvision:CIFAR10``). A loader of another dataset cannot work in the sandbox
+(no network, and only the assignment's public split is there), and the error it
+raises is a download failure that says nothing of the real mistake; these notes
+say it in words, with the names the dataset files give.
+"""
+
+from __future__ import annotations
+
+from runner.datasets.registry import DatasetSpec, registry
+
+
+def _plain(name: str) -> str:
+    return name.lower().replace("-", "").replace("_", "")
+
+
+def _is_loader_of(call: str, spec: DatasetSpec) -> bool:
+    framework, _, name = call.partition(":")
+    if framework == "keras":
+        return _plain(name) in {_plain(spec.name), _plain(spec.loaders.keras or spec.name)}
+    if framework == "torchvision":
+        return name == spec.loaders.torchvision or _plain(name) == _plain(spec.name)
+    return False
+
+
+def _spelled(call: str) -> str:
+    framework, _, name = call.partition(":")
+    return f"keras.datasets.{name}" if framework == "keras" else f"torchvision.datasets.{name}"
+
+
+def wrong_dataset_notes(dataset: DatasetSpec, calls: list[str]) -> list[str]:
+    """One sentence per loader of another dataset than ``dataset`` that the notebook called.
+
+    Keras' loaders are each a dataset; torchvision's generic ones (ImageFolder, ...)
+    are named only when they match a declared dataset.
+    """
+    declared = [spec for spec in registry().values() if spec.name != dataset.name]
+    notes = []
+    for call in calls:
+        if _is_loader_of(call, dataset):
+            continue
+        other = next((spec for spec in declared if _is_loader_of(call, spec)), None)
+        if other is None and not call.startswith("keras:"):
+            continue
+        what = f"{other.title} ({_spelled(call)})" if other else _spelled(call)
+        notes.append(f"the notebook loads {what}, but this assignment is graded on "
+                     f"{dataset.title}: the sandbox has no network and holds only "
+                     f"{dataset.title}'s public part, so that loader cannot get its data. "
+                     f"Load {dataset.title} instead.")
+    return notes
