@@ -24,6 +24,8 @@ class ScoredModel:
     metrics: dict[str, float] = field(default_factory=dict)
     forecast: tuple[float, ...] | None = None  # forecasting models: the values forecast
     perturbed: dict[str, float] = field(default_factory=dict)  # on the perturbed copy
+    graph: Architecture | None = None  # read from the model's exported ONNX graph
+    graph_problem: str | None = None  # why there is none: not exported, or refused
 
     def metric(self, name: str) -> float | None:
         """The named metric on this run's evaluation set, or None if not measured."""

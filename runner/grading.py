@@ -129,6 +129,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
             if spec.collect.models is not None:
                 notes += wrong_dataset_notes(get_spec(spec.collect.models.dataset),
                                              measurements.loaders)
+        notes += [text for model in ctx.models if (text := graph_disagreement(model))]
     if not backend.isolated:
         notes.append("this notebook ran WITHOUT a sandbox: it could read and change anything "
                      "your user can; the result is not proof against cheating")
@@ -208,6 +209,16 @@ SHOWN_HISTORY = 48
 """Values of the history a forecast plot shows before the forecast."""
 
 
+def graph_disagreement(model: ScoredModel) -> str | None:
+    """A note when the kernel's description of a model is not what its exported graph is."""
+    kernel, graph = model.architecture, model.graph
+    if graph is None or (kernel.kind, kernel.conv_channels, kernel.conv_kernels) == (
+            graph.kind, graph.conv_channels, graph.conv_kernels):
+        return None
+    return (f"model {model.label}: the notebook's kernel described it as {kernel.describe()}, "
+            f"but its exported graph is {graph.describe()}; the instructor may want to look")
+
+
 def _series(truth: Truth) -> ForecastSeries | None:
     if truth.task != "forecasting" or truth.history is None or truth.labels is None:
         return None
@@ -229,7 +240,8 @@ def _summary(model: ScoredModel) -> ModelSummary:
         accuracy=model.accuracy, metrics=dict(model.metrics),
         forecast=list(model.forecast) if model.forecast is not None else None,
         layers=measured.layers,
-        error=measured.error, input_format=describe_input(fmt) if fmt else None)
+        error=measured.error, input_format=describe_input(fmt) if fmt else None,
+        graph=model.graph.describe() if model.graph else model.graph_problem)
 
 
 class _ProgressFollower:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError
 
-from graders.architecture import summarise
+from graders.architecture import Architecture, summarise
 from graders.context import CellReport, FunctionResult, GradingContext, ScoredModel
 from runner.measurements import (
     CELLS_FILE,
@@ -26,6 +26,7 @@ from runner.measurements import (
     read_json_model,
 )
 from runner.metrics import compute_all
+from runner.onnx_graph import GraphRefused, read_exported
 from runner.provision import Truth
 
 
@@ -131,6 +132,16 @@ def _predictions(out: Path, model: MeasuredModel, truth: Truth
     return predicted, problem or model.error
 
 
+def _graph(out: Path, model: MeasuredModel) -> tuple[Architecture | None, str | None]:
+    """The architecture of the model's exported graph, or why there is none."""
+    if model.graph is None:
+        return None, f"not exported: {model.graph_error}" if model.graph_error else None
+    try:
+        return summarise(read_exported(out, model.graph).layers), None
+    except GraphRefused as refused:
+        return None, f"its exported graph was refused: {refused}"
+
+
 def _function(out: Path, name: str, measured, truth: Truth) -> FunctionResult:
     arguments = truth.arguments[name]
     if measured is None:
@@ -161,9 +172,11 @@ def build_context(mode: str, out: Path, run: RunRecord | None,
                        else compute_all(truth.task, predicted, truth.labels))
             forecast = (tuple(float(v) for v in predicted)
                         if predicted is not None and truth.task == "forecasting" else None)
+            graph, problem = _graph(out, model)
             models.append(ScoredModel(model, summarise(model.layers), metrics.get("accuracy"),
                                       metrics, forecast,
-                                      _perturbed_metrics(out, model, truth) if metrics else {}))
+                                      _perturbed_metrics(out, model, truth) if metrics else {},
+                                      graph, problem))
     by_name = {f.name: f for f in measurements.functions} if measurements else {}
     for name in truth.arguments:
         functions[name] = _function(out, name, by_name.get(name), truth)

@@ -118,6 +118,16 @@ class MeasuredModel(_Strict):
         description="Relative .npy path: the predicted class per input of the perturbed copy.")
     error: str | None = Field(default=None, max_length=2000,
                               description="Why the model could not be measured.")
+    graph: str | None = Field(
+        default=None, max_length=200, pattern=r"^graphs/model_[0-9]+\.onnx$",
+        description="Relative path of the model exported to ONNX after the last cell.")
+    graph_error: str | None = Field(default=None, max_length=1000,
+                                    description="Why the model could not be exported.")
+    reference_outputs: str | None = Field(
+        default=None, max_length=200, pattern=r"^graphs/model_[0-9]+_reference\.npy$",
+        description="Relative .npy path: the model's outputs, in the kernel, on the public "
+                    "inputs its graph is checked against.")
+    export_seconds: float | None = Field(default=None, ge=0)
 
 
 class FunctionValues(_Strict):

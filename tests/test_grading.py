@@ -63,6 +63,10 @@ def test_torch_models_are_found_measured_and_checked(tmp_path):
     checks = {c.id: c for c in report.checks}
     assert checks["alexnet_cnn"].passed and checks["executes"].passed
     assert not checks["width_comparison"].passed and not checks["depth_comparison"].passed
+    # Each model was exported, and its graph is the architecture the kernel described.
+    assert cnn.graph == "CNN 8/16 channels, kernels 5, 3, 2 conv-pool blocks"
+    assert all(m.graph and not m.graph.startswith("not exported") for m in report.models)
+    assert not [note for note in report.notes if "exported graph is" in note]
 
 
 @needs_sandbox
@@ -161,6 +165,8 @@ def test_colab_keras_notebook_runs_offline_and_each_fit_is_measured(tmp_path):
     checks = {c.id: c for c in report.checks}
     assert checks["width_comparison"].passed and checks["alexnet_cnn"].passed
     assert not checks["mlp_baseline"].passed
+    assert all(m.graph and m.graph.startswith(f"CNN {'/'.join(map(str, m.conv_channels))} ")
+               for m in cnns), [m.graph for m in cnns]
 
 
 @pytest.mark.slow

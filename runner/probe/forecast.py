@@ -172,14 +172,27 @@ def next_values(predict: Predict, windows_scaled: np.ndarray, window: Window) ->
     return out.reshape(len(windows_scaled), -1)[:, -1]
 
 
+def _windows(history: np.ndarray, window: Window, scaling: Scaling, count: int) -> np.ndarray:
+    """The scaled windows (count, W) that precede each of the history's last ``count`` values."""
+    lag = scaling.lag
+    scaled = scaling.forward(history)  # scaled[j] belongs to history[j + lag]
+    ends = range(len(history) - count, len(history))
+    return np.stack([scaled[end - lag - window.length:end - lag] for end in ends])
+
+
+def calibration_windows(history: np.ndarray, fmt: SeriesFormat, count: int = 24) -> np.ndarray:
+    """Public windows in the model's own layout: what its export is checked against."""
+    count = max(1, min(count, len(history) - fmt.scaling.lag - fmt.window.length))
+    rows = _windows(history, fmt.window, fmt.scaling, count)
+    return rows.astype(np.float32).reshape((len(rows), *fmt.window.shape))
+
+
 def one_step_rmse(predict: Predict, history: np.ndarray, window: Window, scaling: Scaling,
                   count: int) -> float:
     """Error of one-step-ahead forecasts of the history's last ``count`` values."""
     lag = scaling.lag
-    scaled = scaling.forward(history)  # scaled[j] belongs to history[j + lag]
-    ends = range(len(history) - count, len(history))
-    rows = np.stack([scaled[end - lag - window.length:end - lag] for end in ends])
-    predicted = scaling.inverse(next_values(predict, rows, window))
+    predicted = scaling.inverse(next_values(predict, _windows(history, window, scaling, count),
+                                            window))
     if lag:
         predicted = predicted + history[len(history) - count - lag:len(history) - lag]
     return float(np.sqrt(np.mean((predicted - history[len(history) - count:]) ** 2)))

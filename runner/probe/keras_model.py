@@ -54,6 +54,10 @@ class KerasModel:
             raise TypeError("model returned a dict of outputs")
         return to_numpy(out).astype(np.float32, copy=False)
 
+    def export_onnx(self, path: Any, example: np.ndarray) -> None:
+        """Keras' own ONNX export (tf2onnx under TensorFlow)."""
+        self.model.export(str(path), format="onnx", verbose=False)
+
     def layers(self, sample: np.ndarray | None) -> list[dict[str, Any]]:
         """Execution-order layers from one traced call, else the nested layer lists."""
         if sample is not None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .export import REFERENCE_ROWS, export
 from .feeding import DataFacts, Format, apply, choose, classes
 from .output import save_npy
 from .state import STATE, Trained
@@ -89,7 +90,8 @@ def measure_one(index: int, trained: Trained, data: dict[str, Any], namespace: d
         "class_name": type(trained.model).__name__[:200],
         "names": names_of(trained.model, namespace), "params": 0, "layers": [],
         "input": None, "calibration_accuracy": None, "calibration_metrics": {},
-        "predictions": None, "error": None}
+        "predictions": None, "error": None, "graph": None, "graph_error": None,
+        "reference_outputs": None, "export_seconds": None}
     adapter = None
     try:
         if trained.dataset is not None and not (trained.stats and trained.stats.has_moments()):
@@ -140,6 +142,7 @@ def _classify(index: int, adapter: Any, trained: Trained, data: dict[str, Any],
     if fmt.accuracy is not None:
         record["calibration_metrics"] = {"accuracy": fmt.accuracy}
     predicted = classes(adapter.predict, data["eval_x"], fmt)
+    export(index, adapter, apply(data["calib_x"][:REFERENCE_ROWS], fmt), record, out_dir)
     relative = f"predictions/model_{index}.npy"
     save_npy(out_dir / relative, predicted)
     record["predictions"] = relative
@@ -168,6 +171,7 @@ def _forecast(index: int, adapter: Any, trained: Trained, data: dict[str, Any],
     record["input"] = fmt.as_json()
     record["calibration_metrics"] = {"rmse": fmt.one_step_rmse}
     values = forecast.closed_loop(adapter.predict, history, horizon, fmt)
+    export(index, adapter, forecast.calibration_windows(history, fmt), record, out_dir)
     relative = f"predictions/model_{index}.npy"
     save_npy(out_dir / relative, values)
     record["predictions"] = relative

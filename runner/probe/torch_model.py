@@ -50,6 +50,15 @@ class TorchModel:
             raise TypeError(f"model returned {type(out).__name__}, not a tensor")
         return out.detach().float().cpu().numpy()
 
+    def export_onnx(self, path: Any, example: np.ndarray) -> None:
+        """Trace the model in eval mode on ``example`` into an ONNX graph, any batch size."""
+        self.module.eval()
+        with self.torch.no_grad():
+            self.torch.onnx.export(
+                self.module, (self._tensor(example),), str(path), dynamo=False,
+                input_names=["input"], output_names=["output"],
+                dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+
     def layers(self, sample: np.ndarray | None) -> list[dict[str, Any]]:
         """Execution-order layers from one forward pass, else registration order."""
         if sample is not None:

@@ -158,6 +158,8 @@ def _model_details(model: ModelSummary) -> str:
              f"({len(model.layers)})</summary>"]
     if model.error:
         parts.append(f'<p class="error">Could not be measured: {_e(model.error)}</p>')
+    if model.graph:
+        parts.append(f"<p>Exported ONNX graph: {_e(one_line(model.graph, 300))}</p>")
     if model.layers:
         parts.append(_layers(model.layers))
     parts.append("</details>")
@@ -177,7 +179,8 @@ def _models(report: Report) -> str:
             f'<td class="num">{_e(v)}</td>' if col in numeric else f"<td>{_e(v)}</td>"
             for col, v in zip(columns, model_row(m, main_metric(report)), strict=True))
         rows.append(f'<tr class="{"fail" if m.error else ""}">{cells}</tr>')
-    details = "\n".join(_model_details(m) for m in report.models if m.layers or m.error)
+    details = "\n".join(_model_details(m) for m in report.models
+                        if m.layers or m.error or m.graph)
     return ("<h2>Measured models</h2>\n<table>\n<thead><tr>" + head + "</tr></thead>\n<tbody>\n"
             + "\n".join(rows) + "\n</tbody></table>\n" + details)
 

@@ -67,6 +67,9 @@ class ModelSummary(BaseModel):
                                          description="A forecasting model's forecast.")
     layers: list[Layer] = Field(default_factory=list)
     error: str | None = None
+    graph: str | None = Field(
+        default=None, description="The architecture read from the model's exported ONNX "
+        "graph (what a clean-room evaluation runs), or why there is none.")
 
 
 class ForecastSeries(BaseModel):
