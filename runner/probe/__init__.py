@@ -85,7 +85,7 @@ def install(config_path: str | os.PathLike[str]) -> None:
 def finish() -> Path:
     """Measure trained models and configured functions; returns measurements.json's path."""
     from .functions import evaluate
-    from .measure import measure_models, user_namespace
+    from .measure import export_models, measure_models, user_namespace
     from .output import save_json
 
     if not STATE.installed:
@@ -102,6 +102,16 @@ def finish() -> Path:
     for index, spec in enumerate(STATE.config.get("functions") or []):
         functions.append(evaluate(spec, index, namespace, out_dir))
     path = out_dir / "measurements.json"
-    save_json(path, {"schema": 1, "models": models, "functions": functions,
-                     "notes": list(STATE.notes), "loaders": list(STATE.loaders)})
+
+    def save() -> None:
+        save_json(path, {"schema": 1, "models": models, "functions": functions,
+                         "notes": list(STATE.notes), "loaders": list(STATE.loaders)})
+
+    save()
+    if models:  # then the graphs, which may take a while or fail
+        try:
+            export_models(models, out_dir)
+        except Exception as exc:
+            STATE.note(f"models not exported: {type(exc).__name__}: {exc}"[:500])
+        save()
     return path

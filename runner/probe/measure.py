@@ -10,6 +10,7 @@ One model failing never stops the others: its exception becomes the
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +143,7 @@ def _classify(index: int, adapter: Any, trained: Trained, data: dict[str, Any],
     if fmt.accuracy is not None:
         record["calibration_metrics"] = {"accuracy": fmt.accuracy}
     predicted = classes(adapter.predict, data["eval_x"], fmt)
-    export(index, adapter, apply(data["calib_x"][:REFERENCE_ROWS], fmt), record, out_dir)
+    _EXAMPLES[index] = (trained, apply(data["calib_x"][:REFERENCE_ROWS], fmt))
     relative = f"predictions/model_{index}.npy"
     save_npy(out_dir / relative, predicted)
     record["predictions"] = relative
@@ -171,7 +172,7 @@ def _forecast(index: int, adapter: Any, trained: Trained, data: dict[str, Any],
     record["input"] = fmt.as_json()
     record["calibration_metrics"] = {"rmse": fmt.one_step_rmse}
     values = forecast.closed_loop(adapter.predict, history, horizon, fmt)
-    export(index, adapter, forecast.calibration_windows(history, fmt), record, out_dir)
+    _EXAMPLES[index] = (trained, forecast.calibration_windows(history, fmt))
     relative = f"predictions/model_{index}.npy"
     save_npy(out_dir / relative, values)
     record["predictions"] = relative
@@ -207,5 +208,41 @@ def measure_models(spec: dict[str, Any], namespace: dict[str, Any],
     models = trained_models()
     if len(models) > limit:
         STATE.note(f"{len(models)} trained models; only the first {limit} were measured")
+    _EXAMPLES.clear()
     return [measure_one(i, trained, data, namespace, out_dir)
             for i, trained in enumerate(models[:limit])]
+
+
+EXPORT_BUDGET_SECONDS = 120
+_EXAMPLES: dict[int, tuple[Trained, np.ndarray]] = {}
+"""Model index -> the model and public inputs in its format, kept for the export."""
+
+
+def export_models(records: list[dict[str, Any]], out_dir: Path) -> None:
+    """Export every measured model to ONNX, filling its record's graph fields.
+
+    Runs after the records are saved once: an export that crashes the kernel or runs
+    out of time loses the graphs, never the measurements.
+    """
+    started = time.monotonic()
+    for record in records:
+        index = record["index"]
+        if index not in _EXAMPLES:
+            continue
+        if time.monotonic() - started > EXPORT_BUDGET_SECONDS:
+            record["graph_error"] = (f"not exported: the exports took more than "
+                                     f"{EXPORT_BUDGET_SECONDS} s in all")
+            continue
+        trained, example = _EXAMPLES[index]
+        adapter = None
+        try:
+            adapter = _adapter(trained)
+            export(index, adapter, example, record, out_dir)
+        except Exception as exc:
+            record["graph_error"] = _error(exc)
+        finally:
+            if adapter is not None:
+                try:
+                    adapter.close()
+                except Exception as exc:
+                    STATE.note(f"model {index}: train/eval modes not restored: {_error(exc)}")
