@@ -8,26 +8,31 @@ per notebook: plain nbclient, ``nngrade grade`` and their ratio for each version
     .venv/bin/python benchmarks/overhead_versions.py REF [NOTEBOOK ASSIGNMENT]...
 
 Default notebook: the PyTorch reference of fashion_mnist_cnn. Both versions run with this
-checkout's virtual environment and the local sandbox; the notebook file is this
-checkout's, so only the grader differs.
+checkout's virtual environment and student environment, in the local sandbox; the
+notebook file is this checkout's, so only the grader differs.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+STUDENT_PYTHON = "NNGRADE_STUDENT_PYTHON"
 DEFAULT_CASE = ("reference_solutions/fashion_mnist_cnn/pytorch.ipynb", "fashion_mnist_cnn")
 
 
 def _row(root: Path, notebook: Path, assignment_id: str) -> list[str]:
     """Cells of the benchmark's Markdown row for ``notebook``, as ``root``'s version prints it."""
+    # Both versions run notebooks with this checkout's student environment.
+    env = {**os.environ, STUDENT_PYTHON: os.environ.get(STUDENT_PYTHON) or str(
+        ROOT / ".student-env" / "bin" / "python")}
     result = subprocess.run(
         [sys.executable, str(root / "benchmarks" / "grading_overhead.py"), str(notebook),
-         assignment_id], capture_output=True, text=True, cwd=root, check=False)
+         assignment_id], capture_output=True, text=True, cwd=root, check=False, env=env)
     rows = [line for line in result.stdout.splitlines() if line.startswith(f"| {notebook.name} ")]
     if result.returncode or not rows:
         raise SystemExit(f"{root}: the benchmark failed:\n{result.stderr[-3000:]}")

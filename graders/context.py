@@ -26,6 +26,9 @@ class ScoredModel:
     perturbed: dict[str, float] = field(default_factory=dict)  # on the perturbed copy
     graph: Architecture | None = None  # read from the model's exported ONNX graph
     graph_problem: str | None = None  # why there is none: not exported, or refused
+    evaluated_by: str = "kernel"  # "clean room": predictions computed from the graph
+    reproducible: bool | None = None  # the graph computes what the kernel's model computed
+    verified: bool = True  # False: the clean room was asked for and could not vouch for it
 
     def metric(self, name: str) -> float | None:
         """The named metric on this run's evaluation set, or None if not measured."""

@@ -25,14 +25,20 @@ class BaselineParams(_Params):
     min_accuracy: float = Field(0.0, ge=0, le=1, description="The MLP must reach at least this.")
 
 
+def _verified(ctx: GradingContext) -> list[ScoredModel]:
+    """Models whose architecture may be believed: all, unless the clean room is on and
+    could not vouch for one (these kinds judge architectures and accept no self-report)."""
+    return [model for model in ctx.models if model.verified]
+
+
 def _measured(ctx: GradingContext) -> list[ScoredModel]:
-    return [model for model in ctx.models if model.accuracy is not None]
+    return [model for model in _verified(ctx) if model.accuracy is not None]
 
 
 @check_kind("alexnet_architecture", AlexNetRule)
 def alexnet_architecture(params: AlexNetRule, ctx: GradingContext) -> Verdict:
     """A CNN of conv-pool blocks whose kernel sizes fall with depth."""
-    cnns = [m for m in ctx.models if m.architecture.kind == "cnn"]
+    cnns = [m for m in _verified(ctx) if m.architecture.kind == "cnn"]
     for model in cnns:
         if alexnet_problem(model, params) is None:
             return Verdict.passed(f"{model.label}: {model.architecture.describe()}")

@@ -44,6 +44,9 @@ class Selection(_Params):
         default_factory=list, description="The model contains a layer of one of these "
         "classes (case-insensitive, e.g. LSTM).")
     rule: AlexNetRule = AlexNetRule()
+    self_reported: bool = Field(
+        False, description="With the clean room on: models it could not verify may match "
+        "on the architecture the student's kernel reported.")
 
     def describe(self) -> str:
         """The selection in words: 'recurrent network with an LSTM layer (PyTorch)'."""
@@ -71,6 +74,9 @@ def matches(model: ScoredModel, selection: Selection) -> bool:
     """Whether ``model`` is one of the models ``selection`` describes."""
     arch = model.architecture
     if selection.framework and model.measured.framework != selection.framework:
+        return False
+    if not model.verified and not selection.self_reported and (
+            selection.models != "any" or selection.layer_types):
         return False
     if selection.layer_types:
         wanted = {name.lower() for name in selection.layer_types}

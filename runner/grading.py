@@ -13,10 +13,12 @@ from pathlib import Path
 
 import nbformat
 
+from graders.architecture import summarise
 from graders.context import ScoredModel
 from runner import __version__, untrusted_json
 from runner.archive import is_archive, notebook_from
 from runner.assignments import Assignment
+from runner.cleanroom import CleanRoom, evaluate_graphs
 from runner.datasets import get_spec
 from runner.datasets.loader_calls import wrong_dataset_notes
 from runner.ingest import build_context, close_run, read_measurements, read_run
@@ -116,7 +118,14 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         code_cells = [i for i, c in enumerate(submission.notebook.cells) if c.cell_type == "code"]
         run = close_run(read_run(job.out, notes), code_cells, stopped)
         measurements = read_measurements(job.out, notes)
-        ctx = build_context(mode.value, job.out, run, measurements, truth, stopped)
+        clean = None
+        models_spec = spec.collect.models
+        if (models_spec is not None and models_spec.clean_room and measurements is not None
+                and truth.task == "classification"):
+            clean = evaluate_graphs(backend, spec.limits, gpus or [], job, measurements,
+                                    Path(tmp) / "cleanroom")
+            notes += clean.notes
+        ctx = build_context(mode.value, job.out, run, measurements, truth, stopped, clean)
         checks = score(assignment, ctx, mode)
         _keep_executed_notebook(job.out / "executed.ipynb", out_dir / "executed.ipynb", notes)
         if run is None:
@@ -130,6 +139,8 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
                 notes += wrong_dataset_notes(get_spec(spec.collect.models.dataset),
                                              measurements.loaders)
         notes += [text for model in ctx.models if (text := graph_disagreement(model))]
+        if clean is not None:
+            notes += [text for model in ctx.models if (text := clean_room_note(model, clean))]
     if not backend.isolated:
         notes.append("this notebook ran WITHOUT a sandbox: it could read and change anything "
                      "your user can; the result is not proof against cheating")
@@ -211,12 +222,28 @@ SHOWN_HISTORY = 48
 
 def graph_disagreement(model: ScoredModel) -> str | None:
     """A note when the kernel's description of a model is not what its exported graph is."""
-    kernel, graph = model.architecture, model.graph
+    kernel, graph = summarise(model.measured.layers), model.graph
     if graph is None or (kernel.kind, kernel.conv_channels, kernel.conv_kernels) == (
             graph.kind, graph.conv_channels, graph.conv_kernels):
         return None
     return (f"model {model.label}: the notebook's kernel described it as {kernel.describe()}, "
             f"but its exported graph is {graph.describe()}; the instructor may want to look")
+
+
+def clean_room_note(model: ScoredModel, clean: CleanRoom) -> str | None:
+    """Why a model was not scored on its graph, or that its graph is not the model."""
+    if model.evaluated_by == "clean room":
+        if not model.verified:
+            return f"model {model.label}: {model.measured.error}; it earns nothing from it"
+        if model.reproducible is False:
+            return (f"model {model.label}: its exported graph does not compute what the model "
+                    "computed in the notebook's kernel on the same public inputs; it is scored "
+                    "on what the graph computes")
+        return None
+    why = model.graph_problem or "it was not exported"
+    return (f"model {model.label}: {why}; its metrics are what the notebook's kernel reported, "
+            "not verified, and checks of its architecture do not count it (unless a check's "
+            "selection says self_reported: true)")
 
 
 def _series(truth: Truth) -> ForecastSeries | None:
@@ -241,7 +268,8 @@ def _summary(model: ScoredModel) -> ModelSummary:
         forecast=list(model.forecast) if model.forecast is not None else None,
         layers=measured.layers,
         error=measured.error, input_format=describe_input(fmt) if fmt else None,
-        graph=model.graph.describe() if model.graph else model.graph_problem)
+        graph=model.graph.describe() if model.graph else model.graph_problem,
+        evaluated_by=model.evaluated_by, verified=model.verified)
 
 
 class _ProgressFollower:

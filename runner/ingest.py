@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ from pydantic import ValidationError
 
 from graders.architecture import Architecture, summarise
 from graders.context import CellReport, FunctionResult, GradingContext, ScoredModel
+from runner.cleanroom import CleanRoom
 from runner.measurements import (
     CELLS_FILE,
     MAX_CELL_EVENTS,
@@ -142,6 +144,57 @@ def _graph(out: Path, model: MeasuredModel) -> tuple[Architecture | None, str | 
         return None, f"its exported graph was refused: {refused}"
 
 
+def _rescored(kernel: ScoredModel, clean: CleanRoom, out: Path, truth: Truth) -> ScoredModel:
+    """``kernel`` scored on what its graph computed in the clean room, when it did.
+
+    The architecture is the graph's; the kernel's own predictions are only compared:
+    whether the graph computes what the model computed in the kernel is ``reproducible``.
+    """
+    if kernel.graph is None:  # not exported, or refused: only the kernel's word for it
+        return replace(kernel, verified=False)
+    cleaned = clean.models.get(kernel.measured.index)
+    if cleaned is None or cleaned.predictions is None or clean.out is None:
+        why = (cleaned.error if cleaned is not None and cleaned.error
+               else "the clean room gave no result for it")
+        error = f"its exported graph could not be evaluated in the clean room: {why}"
+        return replace(kernel, measured=kernel.measured.model_copy(update={"error": error[:2000]}),
+                       architecture=kernel.graph, accuracy=None, metrics={}, perturbed={},
+                       evaluated_by="clean room", verified=False)
+    measured = kernel.measured.model_copy(update={
+        "predictions": cleaned.predictions,
+        "perturbed_predictions": cleaned.perturbed_predictions})
+    predicted, error = _predictions(clean.out, measured, truth)
+    metrics = ({} if predicted is None or truth.labels is None
+               else compute_all(truth.task, predicted, truth.labels))
+    return replace(kernel, measured=kernel.measured.model_copy(update={"error": error}),
+                   architecture=kernel.graph or kernel.architecture,
+                   accuracy=metrics.get("accuracy"), metrics=metrics,
+                   perturbed=_perturbed_metrics(clean.out, measured, truth) if metrics else {},
+                   evaluated_by="clean room",
+                   reproducible=_same_outputs(out, kernel.measured.reference_outputs,
+                                              clean.out, cleaned.reference_outputs))
+
+
+def _same_outputs(kernel_out: Path, kernel_path: str | None, clean_out: Path,
+                  clean_path: str | None) -> bool | None:
+    """Whether the kernel's and the graph's outputs on the same public inputs agree.
+
+    None when either is missing. Tolerance: a thousandth of the outputs' range, far
+    above float32 export error (measured below 10⁻⁶) and far below any real difference.
+    """
+    if kernel_path is None or clean_path is None:
+        return None
+    try:
+        kernel = load_array(kernel_out, kernel_path, max_items=1_000_000).astype(np.float64)
+        graph = load_array(clean_out, clean_path, max_items=1_000_000).astype(np.float64)
+    except (OSError, ValueError):
+        return False
+    if kernel.shape != graph.shape:
+        return False
+    scale = max(float(np.ptp(graph)) if graph.size else 0.0, 1e-6)
+    return bool(np.all(np.abs(kernel - graph) <= 1e-3 * scale))
+
+
 def _function(out: Path, name: str, measured, truth: Truth) -> FunctionResult:
     arguments = truth.arguments[name]
     if measured is None:
@@ -159,7 +212,7 @@ def _function(out: Path, name: str, measured, truth: Truth) -> FunctionResult:
 
 def build_context(mode: str, out: Path, run: RunRecord | None,
                   measurements: Measurements | None, truth: Truth,
-                  stopped: str | None) -> GradingContext:
+                  stopped: str | None, clean: CleanRoom | None = None) -> GradingContext:
     cells = [CellReport(c.index, c.status, c.error) for c in run.cells] if run else []
     models = []
     functions: dict[str, FunctionResult] = {}
@@ -177,6 +230,8 @@ def build_context(mode: str, out: Path, run: RunRecord | None,
                                       metrics, forecast,
                                       _perturbed_metrics(out, model, truth) if metrics else {},
                                       graph, problem))
+            if clean is not None:
+                models[-1] = _rescored(models[-1], clean, out, truth)
     by_name = {f.name: f for f in measurements.functions} if measurements else {}
     for name in truth.arguments:
         functions[name] = _function(out, name, by_name.get(name), truth)

@@ -70,6 +70,12 @@ class ModelSummary(BaseModel):
     graph: str | None = Field(
         default=None, description="The architecture read from the model's exported ONNX "
         "graph (what a clean-room evaluation runs), or why there is none.")
+    evaluated_by: str = Field(
+        "kernel", description="'clean room': metrics and architecture are what the exported "
+        "graph computes in a sandbox that never ran student code; 'kernel': as the "
+        "notebook's kernel reported them.")
+    verified: bool = Field(True, description="False where the clean room was asked for and "
+                           "could not vouch for the model.")
 
 
 class ForecastSeries(BaseModel):

@@ -127,8 +127,9 @@ class Bubblewrap(Backend):
             if os.path.isdir(hidden):
                 argv += ["--tmpfs", hidden]
         argv += ["--bind", str(job.root), str(job.inside)]
-        for part in READ_ONLY_PARTS:
-            argv += ["--ro-bind", str(job.root / part), str(job.inside / part)]
+        for part in READ_ONLY_PARTS:  # a clean-room job has no probe.json
+            if (job.root / part).exists():
+                argv += ["--ro-bind", str(job.root / part), str(job.inside / part)]
         argv += _gpu_devices(request.gpus)
         argv += ["--clearenv"]
         for key, value in self.environment(request).items():

@@ -36,6 +36,7 @@ del _nngrade_probe
 class JobDir:
     root: Path
     inside: PurePosixPath
+    entry: str = "agent"  # module of the package the sandbox runs: agent, or cleanroom
 
     @property
     def out(self) -> Path:
@@ -109,4 +110,4 @@ class JobDir:
 
     @property
     def agent_args(self) -> list[str]:
-        return ["-m", f"{PROBE_PACKAGE}.agent", self.seen(self.root / "job.json")]
+        return ["-m", f"{PROBE_PACKAGE}.{self.entry}", self.seen(self.root / "job.json")]

@@ -1,0 +1,99 @@
+"""Evaluate the exported graphs in a second sandbox that has never run student code.
+
+The first sandbox ran the notebook and exported every trained model; everything it
+wrote can be forged by the notebook. The clean room is a fresh job folder (a fresh
+container, or a fresh namespace) holding only nngrade's package, the graphs, which the
+host has read and size-checked first, and the inputs the host provisioned: the
+predictions scored are the ones computed there. Its own output is parsed as strictly
+as the first sandbox's.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from runner.measurements import Measurements, read_json_model
+from runner.onnx_graph import GraphRefused, read_exported
+from runner.sandbox.backends import Backend, RunRequest
+from runner.sandbox.job import JobDir
+from runner.spec import Limits
+
+CLEANROOM_FILE = "cleanroom.json"
+REFERENCE_ROWS = 64  # as runner/probe/export.py: the kernel's outputs on as many inputs
+INPUTS = ("eval_inputs", "perturbed_inputs", "calibration_inputs")
+_PATH = r"^cleanroom/model_[0-9]+(_perturbed|_reference)?\.npy$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CleanModel(_Strict):
+    """What one graph computed in the clean room (relative .npy paths), or why it failed."""
+
+    index: int = Field(ge=0)
+    predictions: str | None = Field(default=None, max_length=200, pattern=_PATH)
+    perturbed_predictions: str | None = Field(default=None, max_length=200, pattern=_PATH)
+    reference_outputs: str | None = Field(default=None, max_length=200, pattern=_PATH)
+    seconds: float | None = Field(default=None, ge=0)
+    error: str | None = Field(default=None, max_length=1000)
+
+
+class CleanRoomRecord(_Strict):
+    models: list[CleanModel] = Field(default_factory=list, max_length=64)
+
+
+@dataclass
+class CleanRoom:
+    """The clean room's results by model index, the folder they are in, and its notes."""
+
+    out: Path | None = None
+    models: dict[int, CleanModel] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def evaluate_graphs(backend: Backend, limits: Limits, gpus: list[str], first: JobDir,
+                    measurements: Measurements, root: Path) -> CleanRoom:
+    """Run every readable exported graph of ``measurements`` in a fresh job under ``root``."""
+    job = replace(backend.job_dir(root), entry="cleanroom")
+    models = []
+    for model in measurements.models:
+        if model.graph is None or model.input is None:
+            continue
+        try:
+            read_exported(first.out, model.graph)
+        except GraphRefused:
+            continue  # the first sandbox's report already says why
+        graph = job.data / "graphs" / f"model_{model.index}.onnx"
+        graph.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(first.out / model.graph, graph)
+        models.append({"index": model.index, "graph": job.seen(graph),
+                       "input": model.input.model_dump(), "reference_rows": REFERENCE_ROWS})
+    if not models:
+        return CleanRoom()
+    inputs = {}
+    for name in INPUTS:
+        source = first.data / f"{name}.npy"  # written by the host; read-only in the sandbox
+        if source.is_file():
+            shutil.copyfile(source, job.data / source.name)
+            inputs[name] = job.seen(job.data / source.name)
+    (job.root / "job.json").write_text(json.dumps(
+        {"out_dir": job.seen(job.out), "inputs": inputs, "models": models}, indent=1))
+    started = time.perf_counter()
+    result = backend.run(RunRequest(job, limits, gpus))
+    seconds = time.perf_counter() - started
+    notes = list(result.notes)
+    try:
+        record = read_json_model(job.out / CLEANROOM_FILE, CleanRoomRecord)
+    except (OSError, ValueError) as error:
+        notes.append(f"the clean room gave no results ({type(error).__name__}); its last "
+                     f"output: {result.output_tail.strip()[-500:] or '(none)'}")
+        return CleanRoom(job.out, {}, notes, seconds)
+    return CleanRoom(job.out, {m.index: m for m in record.models}, notes, seconds)

@@ -1,0 +1,89 @@
+"""The clean room: run exported graphs on the grader's inputs, in a sandbox of their own.
+
+Started as ``python -m nngrade_probe.cleanroom JOB_JSON`` in a fresh sandbox that has
+never run student code: it holds the exported ONNX graphs, the inputs to predict and
+this package, nothing else. Each graph is run with onnxruntime on the inputs laid out
+and scaled as the probe found the model was trained, and what it computes is written
+as plain arrays: class ids for the evaluation inputs and their noisy copy, and the raw
+outputs on the public inputs the kernel's own outputs are compared with.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .feeding import ARGMAX, Format, Layout, apply, classes
+from .output import save_json, save_npy
+
+_ERROR_CHARS = 1000
+
+
+def _format(spec: dict[str, Any]) -> Format:
+    transpose = spec.get("transpose")
+    return Format(layout=Layout(tuple(spec["shape"]), tuple(transpose) if transpose else None),
+                  scale=np.atleast_1d(np.asarray(spec["scale"], np.float64)),
+                  shift=np.atleast_1d(np.asarray(spec["shift"], np.float64)),
+                  source=str(spec.get("source", "")),
+                  decision=str(spec.get("decision", ARGMAX)))
+
+
+def _session(graph: Path) -> Any:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 0  # as many as the sandbox's CPUs
+    session = onnxruntime.InferenceSession(str(graph), options,
+                                           providers=["CPUExecutionProvider"])
+    (first, *rest) = session.get_inputs()
+    if rest:
+        raise ValueError(f"the graph takes {len(rest) + 1} inputs; one was expected")
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        return np.asarray(session.run(None, {first.name: batch.astype(np.float32)})[0])
+
+    return predict
+
+
+def evaluate(model: dict[str, Any], inputs: dict[str, np.ndarray], out: Path) -> dict[str, Any]:
+    """One model's record: where its predictions were written, or why there are none."""
+    index = int(model["index"])
+    record: dict[str, Any] = {"index": index, "predictions": None,
+                              "perturbed_predictions": None, "reference_outputs": None,
+                              "seconds": None, "error": None}
+    started = time.perf_counter()
+    try:
+        predict = _session(Path(model["graph"]))
+        fmt = _format(model["input"])
+        reference = inputs["calibration_inputs"][:int(model["reference_rows"])]
+        relative = f"cleanroom/model_{index}_reference.npy"
+        save_npy(out / relative, predict(apply(reference, fmt)).astype(np.float32))
+        record["reference_outputs"] = relative
+        relative = f"cleanroom/model_{index}.npy"
+        save_npy(out / relative, classes(predict, inputs["eval_inputs"], fmt))
+        record["predictions"] = relative
+        if "perturbed_inputs" in inputs:
+            relative = f"cleanroom/model_{index}_perturbed.npy"
+            save_npy(out / relative, classes(predict, inputs["perturbed_inputs"], fmt))
+            record["perturbed_predictions"] = relative
+    except Exception as exc:
+        record["error"] = f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]
+    record["seconds"] = round(time.perf_counter() - started, 3)
+    return record
+
+
+def main(job_path: str) -> None:
+    job = json.loads(Path(job_path).read_text())
+    out = Path(job["out_dir"])
+    inputs = {name: np.load(path, allow_pickle=False) for name, path in job["inputs"].items()}
+    records = [evaluate(model, inputs, out) for model in job["models"]]
+    save_json(out / "cleanroom.json", {"models": records})
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
