@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,27 +95,33 @@ def measure_one(index: int, trained: Trained, data: dict[str, Any], namespace: d
         "input": None, "calibration_accuracy": None, "calibration_metrics": {},
         "predictions": None, "error": None, "graph": None, "graph_error": None,
         "reference_outputs": None, "export_seconds": None}
-    adapter = None
     try:
         if trained.dataset is not None and not (trained.stats and trained.stats.has_moments()):
             from .track_keras import dataset_stats
 
             trained.stats = dataset_stats(trained.dataset) or trained.stats
-        adapter = _adapter(trained)
-        record["params"] = adapter.param_count()
-        if data["task"] == "forecasting":
-            _forecast(index, adapter, trained, data, record, out_dir)
-        else:
-            _classify(index, adapter, trained, data, record, out_dir)
+        with _adapted(index, trained) as adapter:
+            record["params"] = adapter.param_count()
+            if data["task"] == "forecasting":
+                _forecast(index, adapter, trained, data, record, out_dir)
+            else:
+                _classify(index, adapter, trained, data, record, out_dir)
     except Exception as exc:
         record["error"] = _error(exc)
-    finally:
-        if adapter is not None:
-            try:
-                adapter.close()
-            except Exception as exc:
-                STATE.note(f"model {index}: could not restore train/eval modes: {_error(exc)}")
     return record
+
+
+@contextmanager
+def _adapted(index: int, trained: Trained) -> Iterator[Any]:
+    """The model's adapter; its train/eval modes are restored afterwards, whatever happens."""
+    adapter = _adapter(trained)
+    try:
+        yield adapter
+    finally:
+        try:
+            adapter.close()
+        except Exception as exc:
+            STATE.note(f"model {index}: could not restore train/eval modes: {_error(exc)}")
 
 
 def _describe_layers(index: int, adapter: Any, sample: np.ndarray | None,
@@ -234,15 +242,8 @@ def export_models(records: list[dict[str, Any]], out_dir: Path) -> None:
                                      f"{EXPORT_BUDGET_SECONDS} s in all")
             continue
         trained, example = _EXAMPLES[index]
-        adapter = None
         try:
-            adapter = _adapter(trained)
-            export(index, adapter, example, record, out_dir)
+            with _adapted(index, trained) as adapter:
+                export(index, adapter, example, record, out_dir)
         except Exception as exc:
             record["graph_error"] = _error(exc)
-        finally:
-            if adapter is not None:
-                try:
-                    adapter.close()
-                except Exception as exc:
-                    STATE.note(f"model {index}: train/eval modes not restored: {_error(exc)}")
