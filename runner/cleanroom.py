@@ -19,13 +19,13 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from runner.measurements import Measurements, read_json_model
-from runner.onnx_graph import GraphRefused, read_exported
+from runner.onnx_graph import GraphRefused, exported_path
+from runner.probe.export import REFERENCE_ROWS
 from runner.sandbox.backends import Backend, RunRequest
 from runner.sandbox.job import JobDir
 from runner.spec import Limits
 
 CLEANROOM_FILE = "cleanroom.json"
-REFERENCE_ROWS = 64  # as runner/probe/export.py: the kernel's outputs on as many inputs
 INPUTS = ("eval_inputs", "perturbed_inputs", "calibration_inputs")
 _PATH = r"^cleanroom/model_[0-9]+(_perturbed|_reference)?\.npy$"
 
@@ -67,13 +67,13 @@ def evaluate_graphs(backend: Backend, limits: Limits, gpus: list[str], first: Jo
     for model in measurements.models:
         if model.graph is None or model.input is None:
             continue
-        try:
-            read_exported(first.out, model.graph)
+        try:  # parsed by the host afterwards; a graph it refuses is not scored anyway
+            source = exported_path(first.out, model.graph)
         except GraphRefused:
             continue  # the first sandbox's report already says why
         graph = job.data / "graphs" / f"model_{model.index}.onnx"
         graph.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(first.out / model.graph, graph)
+        shutil.copyfile(source, graph)
         models.append({"index": model.index, "graph": job.seen(graph),
                        "input": model.input.model_dump(), "reference_rows": REFERENCE_ROWS})
     if not models:

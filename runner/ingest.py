@@ -167,8 +167,7 @@ def _rescored(kernel: ScoredModel, clean: CleanRoom, out: Path, truth: Truth) ->
     metrics = ({} if predicted is None or truth.labels is None
                else compute_all(truth.task, predicted, truth.labels))
     return replace(kernel, measured=kernel.measured.model_copy(update={"error": error}),
-                   architecture=kernel.graph or kernel.architecture,
-                   accuracy=metrics.get("accuracy"), metrics=metrics,
+                   architecture=kernel.graph, accuracy=metrics.get("accuracy"), metrics=metrics,
                    perturbed=_perturbed_metrics(clean.out, measured, truth) if metrics else {},
                    evaluated_by="clean room",
                    reproducible=_same_outputs(out, kernel.measured.reference_outputs,

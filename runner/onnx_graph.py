@@ -46,13 +46,21 @@ class GraphSummary:
     inputs: list[list[int | None]]  # each graph input's shape, None where it is free
 
 
-def read_exported(root: Path, relative: str) -> GraphSummary:
-    """The graph a sandbox wrote at ``root/relative``, which must be a file inside ``root``."""
+def exported_path(root: Path, relative: str) -> Path:
+    """``root/relative`` when it is a file inside ``root`` within the size limit."""
     given = root / relative
     path = given.resolve()
     if given.is_symlink() or not path.is_relative_to(root.resolve()) or not path.is_file():
         raise GraphRefused(f"{relative!r} is not a file inside the output folder")
-    return summarise_graph(load_graph(path))
+    size = path.stat().st_size
+    if size > MAX_GRAPH_BYTES:
+        raise GraphRefused(f"{path.name}: {size} bytes, more than {MAX_GRAPH_BYTES}")
+    return path
+
+
+def read_exported(root: Path, relative: str) -> GraphSummary:
+    """The graph a sandbox wrote at ``root/relative``, which must be a file inside ``root``."""
+    return summarise_graph(load_graph(exported_path(root, relative)))
 
 
 def load_graph(path: Path) -> onnx.ModelProto:

@@ -14,6 +14,7 @@ official ones.
 
 from __future__ import annotations
 
+import gzip
 import io
 import pickle
 import struct
@@ -75,13 +76,6 @@ def read_batch(data: bytes, source: Path | str, *, shape: tuple[int, int, int],
         raise MalformedDataFile(source, f"{label_key!r} is not one class id per image")
     planes = images.reshape(len(images), channels, height, width)
     return np.ascontiguousarray(planes.transpose(0, 2, 3, 1)), np.asarray(labels, np.uint8)
-
-
-def read_class_names(data: bytes, source: Path | str, key: str) -> list[str]:
-    names = load_pickle(data, source).get(key)
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise MalformedDataFile(source, f"{key!r} is not a list of class names")
-    return names
 
 
 # -- writing, in Python 2's pickle opcodes (protocol 2) -------------------------------------
@@ -170,8 +164,6 @@ def read_members(archive: Path, folder: str, names: Iterable[str]) -> dict[str, 
 
 def write_archive(members: dict[str, bytes], folder: str, path: Path) -> None:
     """A reproducible tar.gz holding ``folder/<name>`` for each member (stand-ins use it)."""
-    import gzip
-
     with open(path, "wb") as raw, \
             gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as zipped, \
             tarfile.open(fileobj=zipped, mode="w", format=tarfile.GNU_FORMAT) as tar:

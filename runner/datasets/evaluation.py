@@ -17,7 +17,7 @@ import numpy as np
 
 from runner.datasets.errors import DatasetError
 from runner.datasets.generated import draw
-from runner.datasets.layouts import read_public
+from runner.datasets.layouts import read_public_part
 from runner.datasets.public import public_cache
 from runner.datasets.registry import DatasetSpec, Format
 from runner.datasets.series import load_series, public_part
@@ -65,8 +65,8 @@ def _series(dataset: DatasetSpec, hidden: bool, data_dir: Path | None) -> Evalua
 
 def _images(dataset: DatasetSpec, hidden: bool, rng: np.random.Generator, calibration_size: int,
          data_dir: Path | None) -> EvaluationSets:
-    public = read_public(public_cache(dataset, data_dir), dataset)
-    heldout_x, heldout_y = public.test_x, public.test_y.astype(np.int64)
+    heldout_x, heldout_y = read_public_part(public_cache(dataset, data_dir), dataset, "test")
+    heldout_y = heldout_y.astype(np.int64)
     calibration = (heldout_x[:calibration_size], heldout_y[:calibration_size])
     if hidden:
         official = load_official(dataset, data_dir)

@@ -16,7 +16,7 @@ import numpy as np
 from runner.datasets._batches import encode_batch, encode_meta
 from runner.datasets._idx import read_idx, write_idx
 from runner.datasets.registry import DatasetSpec, Format, get_spec
-from runner.datasets.splits import ImageSplits, read_batches
+from runner.datasets.splits import ImageSplits, read_batch_part
 
 
 def _arrays(split: ImageSplits) -> dict[str, np.ndarray]:
@@ -88,10 +88,9 @@ def batch_files(split: ImageSplits, spec: DatasetSpec) -> dict[str, bytes]:
                                         (batches.test, split.test_x, split.test_y, "testing")):
         cuts = np.array_split(np.arange(len(images)), len(roles))
         for number, (role, rows) in enumerate(zip(roles, cuts, strict=True), start=1):
-            title = (f"{part} batch {number} of {len(roles)}" if len(roles) > 1
-                     else f"{part} batch 1 of 1")
             files[spec.files[role].name] = encode_batch(
-                images[rows], labels[rows], title=title, label_key=batches.label_key,
+                images[rows], labels[rows], title=f"{part} batch {number} of {len(roles)}",
+                label_key=batches.label_key,
                 names=[f"{spec.name}_{part}_{i:05d}.png" for i in rows])
     files[spec.files[batches.meta].name] = encode_meta(
         spec.class_names, key=batches.names_key, per_batch=max(len(c) for c in cuts),
@@ -109,13 +108,21 @@ def write_batches(split: ImageSplits, dest: Path, *, dataset: str | DatasetSpec)
     return folder
 
 
-def read_public(dest: Path, dataset: str | DatasetSpec) -> ImageSplits:
-    """Read back the split written under ``dest`` by the dataset's own layout."""
+def read_public_part(dest: Path, dataset: str | DatasetSpec, part: str
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels of the ``train`` or ``test`` part written under ``dest``, in the
+    dataset's own layout; only that part's files are read."""
     spec = get_spec(dataset)
     if spec.format is Format.cifar_batches:
         folder = batches_dir(dest, spec)
-        return read_batches(spec, {role: folder / f.name for role, f in spec.files.items()})
+        return read_batch_part(spec, {role: folder / f.name for role, f in spec.files.items()},
+                               part)
     raw = torchvision_raw_dir(dest, spec)
-    arrays = {role: read_idx(raw / file.name) for role, file in spec.files.items()}
-    return ImageSplits(arrays["train_images"], arrays["train_labels"], arrays["test_images"],
-                       arrays["test_labels"])
+    return (read_idx(raw / spec.files[f"{part}_images"].name),
+            read_idx(raw / spec.files[f"{part}_labels"].name))
+
+
+def read_public(dest: Path, dataset: str | DatasetSpec) -> ImageSplits:
+    """Read back the split written under ``dest`` by the dataset's own layout."""
+    return ImageSplits(*read_public_part(dest, dataset, "train"),
+                       *read_public_part(dest, dataset, "test"))

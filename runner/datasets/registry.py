@@ -32,9 +32,10 @@ ROLES = ("train_images", "train_labels", "test_images", "test_labels")
 """The four files of an IDX image-classification dataset, by role."""
 
 GENERATOR_MODULES = ("sklearn.datasets",)
+"""Modules whose ``make_*`` functions a dataset file may name as its generator."""
+
 DATASETS_ENV = "NNGRADE_DATASETS"
 """Extra folders of dataset files, searched last: a file there replaces one of its name."""
-"""Modules whose ``make_*`` functions a dataset file may name as its generator."""
 
 
 class _Data(BaseModel):

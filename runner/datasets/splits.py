@@ -75,23 +75,27 @@ def load_official(
     )
 
 
-def read_batches(spec: DatasetSpec, paths: dict[str, Path]) -> ImageSplits:
-    """The training and test batches of a ``cifar_batches`` dataset, each checked."""
+def read_batch_part(spec: DatasetSpec, paths: dict[str, Path], part: str
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels of the ``train`` or ``test`` batches of a ``cifar_batches`` dataset."""
     batches = spec.batches
-    assert batches is not None
+    assert batches is not None and part in ("train", "test")
     shape = spec.sample.shape
     assert len(shape) == 3
+    roles = batches.train if part == "train" else batches.test
+    read = [read_batch(paths[role].read_bytes(), paths[role], shape=shape,
+                       label_key=batches.label_key) for role in roles]
+    images, labels = np.concatenate([r[0] for r in read]), np.concatenate([r[1] for r in read])
+    if labels.size and int(labels.max()) >= spec.num_classes:
+        raise MalformedDataFile(paths[roles[0]], f"class id {int(labels.max())} in a dataset "
+                                f"of {spec.num_classes} classes")
+    return images, labels
 
-    def part(roles: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        read = [read_batch(paths[role].read_bytes(), paths[role], shape=shape,
-                           label_key=batches.label_key) for role in roles]
-        images, labels = np.concatenate([r[0] for r in read]), np.concatenate([r[1] for r in read])
-        if labels.size and int(labels.max()) >= spec.num_classes:
-            raise MalformedDataFile(paths[roles[0]], f"class id {int(labels.max())} in a dataset "
-                                    f"of {spec.num_classes} classes")
-        return images, labels
 
-    return ImageSplits(*part(batches.train), *part(batches.test))
+def read_batches(spec: DatasetSpec, paths: dict[str, Path]) -> ImageSplits:
+    """The training and test batches of a ``cifar_batches`` dataset, each checked."""
+    return ImageSplits(*read_batch_part(spec, paths, "train"),
+                       *read_batch_part(spec, paths, "test"))
 
 
 def _quotas(counts: np.ndarray, total: int) -> np.ndarray:

@@ -23,6 +23,7 @@ from runner.datasets.errors import DatasetError
 from runner.datasets.layouts import batch_files
 from runner.datasets.registry import DatasetSpec, FileSpec, Format, Split, get_spec
 from runner.datasets.splits import ImageSplits
+from runner.datasets.verify import file_sha256
 
 STANDIN_SEED = 20091
 
@@ -90,7 +91,7 @@ def write_standin(dataset: str | DatasetSpec, dest: Path, *, train: int, test: i
     standin = spec.model_copy(update={
         "title": f"{spec.title} (generated stand-in)",
         "archive": spec.archive.model_copy(update={
-            "sha256": hashlib.sha256(archive.read_bytes()).hexdigest()}),
+            "sha256": file_sha256(archive)}),
         "files": {by_name[name]: FileSpec(name=name, md5=_md5(data))
                   for name, data in members.items()},
         "base_urls": [], "system_dirs": [dest.resolve()], "system_package": None,
