@@ -71,7 +71,7 @@ def run_case(case: Case, assignment: Assignment, out_root: Path,
     try:
         report = grade_one(assignment, case.notebook, out, mode=Mode.grade)
     except DatasetNotFound as missing:  # not a verdict on the grader: said, not failed
-        return CaseResult(case, None, [], skipped=missing.message.splitlines()[0])
+        return CaseResult(case, None, [], skipped=missing.summary)
     except NngradeError as error:  # an unreadable notebook, a bad dataset file: this case
         return CaseResult(case, None, [error.message.splitlines()[0]])
     return CaseResult(case, report, judge(case, report))

@@ -15,6 +15,7 @@ import pickle
 import shutil
 import subprocess
 import tarfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +105,16 @@ def test_an_archive_in_the_data_dir_is_verified_before_it_is_read(standin: Path,
     shutil.rmtree(tmp_path / "cache")
     with pytest.raises(ChecksumMismatch):
         locate("cifar10", mine)
+
+
+def test_parallel_graders_unpack_the_same_archive_at_once(standin: Path):
+    """``verify`` grades several notebooks of one assignment in threads of one process;
+    each may be first to unpack the archive into the cache."""
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        found = list(pool.map(lambda _: locate("cifar10"), range(12)))
+    assert len(set(found)) == 1
+    assert len(load_official("cifar10").test_x) == TEST
+    assert not list(found[0].glob(".*.part"))
 
 
 def test_an_extracted_folder_is_found_and_each_file_checked(standin: Path, tmp_path):

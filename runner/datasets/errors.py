@@ -24,7 +24,12 @@ class UnknownDataset(DatasetError, LookupError):
 
 
 class DatasetNotFound(DatasetError, FileNotFoundError):
-    """No place holds a complete copy; the message lists every place looked."""
+    """No place holds a complete copy; the message lists every place looked, ``summary``
+    says in one line what is missing."""
+
+    def __init__(self, message: str, *, summary: str, hint: str | None = None):
+        self.summary = summary
+        super().__init__(message, hint=hint)
 
 
 class ChecksumMismatch(DatasetError, ValueError):

@@ -10,6 +10,7 @@ replaced.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from runner.datasets._batches import read_members
@@ -71,9 +72,11 @@ def _unpack(spec: DatasetSpec, archive: Path, dest: Path) -> Path:
     members = read_members(archive, spec.archive.folder, [f.name for f in spec.files.values()])
     dest.mkdir(parents=True, exist_ok=True)
     for name, data in members.items():
-        part = dest / f".{name}.{os.getpid()}.part"
-        part.write_bytes(data)
-        os.replace(part, dest / name)
+        # a part file of its own: verify's threads may unpack the same archive at once
+        with tempfile.NamedTemporaryFile(dir=dest, prefix=f".{name}.", suffix=".part",
+                                         delete=False) as part:
+            part.write(data)
+        os.replace(part.name, dest / name)
     _verify_all(spec, dataset_files(dest, spec))
     return dest
 
@@ -107,6 +110,7 @@ def _not_found(spec: DatasetSpec, looked: list[str], cache: Path) -> DatasetNotF
     ]
     return DatasetNotFound(
         f"dataset {spec.name!r} ({spec.title}) not found. Looked in:\n{places}",
+        summary=f"dataset {spec.name!r} ({spec.title}) not found",
         hint="To fix: " + "\n  ".join(fixes),
     )
 
