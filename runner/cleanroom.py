@@ -26,7 +26,7 @@ from runner.sandbox.job import JobDir
 from runner.spec import Limits
 
 CLEANROOM_FILE = "cleanroom.json"
-INPUTS = ("eval_inputs", "perturbed_inputs", "calibration_inputs")
+INPUTS = ("eval_inputs", "perturbed_inputs", "calibration_inputs", "history")
 _PATH = r"^cleanroom/model_[0-9]+(_perturbed|_reference)?\.npy$"
 
 
@@ -60,8 +60,11 @@ class CleanRoom:
 
 
 def evaluate_graphs(backend: Backend, limits: Limits, gpus: list[str], first: JobDir,
-                    measurements: Measurements, root: Path) -> CleanRoom:
-    """Run every readable exported graph of ``measurements`` in a fresh job under ``root``."""
+                    measurements: Measurements, root: Path,
+                    horizon: int | None = None) -> CleanRoom:
+    """Run every readable exported graph of ``measurements`` in a fresh job under ``root``:
+    classifiers on the provisioned inputs, or, given a ``horizon``, forecasters closed
+    loop from the end of the public history."""
     job = replace(backend.job_dir(root), entry="cleanroom")
     models = []
     for model in measurements.models:
@@ -85,7 +88,8 @@ def evaluate_graphs(backend: Backend, limits: Limits, gpus: list[str], first: Jo
             shutil.copyfile(source, job.data / source.name)
             inputs[name] = job.seen(job.data / source.name)
     (job.root / "job.json").write_text(json.dumps(
-        {"out_dir": job.seen(job.out), "inputs": inputs, "models": models}, indent=1))
+        {"out_dir": job.seen(job.out), "inputs": inputs, "models": models,
+         **({"horizon": horizon} if horizon is not None else {})}, indent=1))
     started = time.perf_counter()
     result = backend.run(RunRequest(job, limits, gpus))
     seconds = time.perf_counter() - started

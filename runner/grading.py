@@ -23,7 +23,7 @@ from runner.datasets import get_spec
 from runner.datasets.loader_calls import wrong_dataset_notes
 from runner.ingest import build_context, close_run, read_measurements, read_run
 from runner.literals import large_literals
-from runner.measurements import InputFormat, ProgressEvent
+from runner.measurements import InputFormat, Measurements, ProgressEvent
 from runner.notebook import clear_outputs, display_name, neutralise, read_submission
 from runner.paths import ProjectPaths
 from runner.provision import Truth, provision
@@ -120,10 +120,11 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         measurements = read_measurements(job.out, notes)
         clean = None
         models_spec = spec.collect.models
-        if (models_spec is not None and models_spec.clean_room and measurements is not None
-                and truth.task == "classification"):
+        if models_spec is not None and models_spec.clean_room and measurements is not None:
+            horizon = (len(truth.labels) if truth.task == "forecasting" and truth.labels
+                       is not None else None)
             clean = evaluate_graphs(backend, spec.limits, gpus or [], job, measurements,
-                                    Path(tmp) / "cleanroom")
+                                    Path(tmp) / "cleanroom", horizon)
             notes += clean.notes
         ctx = build_context(mode.value, job.out, run, measurements, truth, stopped, clean)
         checks = score(assignment, ctx, mode)
@@ -158,6 +159,8 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         series=_series(truth),
         execution=Execution(
             seconds=round(result.seconds, 1), stopped=stopped,
+            export_seconds=_export_seconds(measurements),
+            clean_room_seconds=None if clean is None else round(clean.seconds, 1),
             cells=[CellOutcome(index=c.index, status=c.status, seconds=c.seconds, error=c.error)
                    for c in (run.cells if run else [])],
             neutralised=submission.neutralised),
@@ -169,6 +172,12 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         notes=notes, created=datetime.now(UTC))
     write_report(report, out_dir)
     return report
+
+
+def _export_seconds(measurements: Measurements | None) -> float | None:
+    times = [m.export_seconds for m in measurements.models if m.export_seconds is not None
+             ] if measurements is not None else []
+    return round(sum(times), 1) if times else None
 
 
 def _stopped(result: Supervised, limits: Limits) -> str | None:

@@ -159,15 +159,18 @@ def _rescored(kernel: ScoredModel, clean: CleanRoom, out: Path, truth: Truth) ->
         error = f"its exported graph could not be evaluated in the clean room: {why}"
         return replace(kernel, measured=kernel.measured.model_copy(update={"error": error[:2000]}),
                        architecture=kernel.graph, accuracy=None, metrics={}, perturbed={},
-                       evaluated_by="clean room", verified=False)
+                       forecast=None, evaluated_by="clean room", verified=False)
     measured = kernel.measured.model_copy(update={
         "predictions": cleaned.predictions,
         "perturbed_predictions": cleaned.perturbed_predictions})
     predicted, error = _predictions(clean.out, measured, truth)
     metrics = ({} if predicted is None or truth.labels is None
                else compute_all(truth.task, predicted, truth.labels))
+    forecast = (tuple(float(v) for v in predicted)
+                if predicted is not None and truth.task == "forecasting" else None)
     return replace(kernel, measured=kernel.measured.model_copy(update={"error": error}),
                    architecture=kernel.graph, accuracy=metrics.get("accuracy"), metrics=metrics,
+                   forecast=forecast,
                    perturbed=_perturbed_metrics(clean.out, measured, truth) if metrics else {},
                    evaluated_by="clean room",
                    reproducible=_same_outputs(out, kernel.measured.reference_outputs,

@@ -86,6 +86,8 @@ class InputFormat(_Strict):
     shift: Channels
     source: str = Field(max_length=40, description="'training-data', 'calibrated' or "
                         "'default'.")
+    lag: int = Field(default=0, ge=0, le=100_000, description="A forecast's differencing: "
+                     "the model sees differences to the value this many steps earlier.")
     decision: str = Field(default="argmax", max_length=120,
                           description="How outputs were read: argmax or a threshold for "
                           "class ids; the window and differencing of a forecast.")

@@ -57,7 +57,7 @@ class CollectModels(_Spec):
     dataset: str = Field(description="Name in the dataset registry, e.g. fashion_mnist.")
     calibration_size: int = Field(2000, ge=100, le=10000, description="Public held-out images "
                                   "used to find each model's input scaling and layout.")
-    clean_room: bool = Field(False, description="Score classifiers on what their exported "
+    clean_room: bool = Field(True, description="Score models on what their exported "
                              "graphs compute in a second sandbox that never ran student code, "
                              "and read their architecture from the graph.")
 

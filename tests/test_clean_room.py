@@ -1,8 +1,9 @@
 """What is scored is what a model's exported graph computes, in a sandbox of its own.
 
 Each notebook here attacks the probe from inside the student's kernel, as anyone
-reading nngrade's source could; with ``clean_room: true`` the verdict comes from the
-exported graph, evaluated where no student code ever ran.
+reading nngrade's source could; with the clean room (on unless a spec says
+``clean_room: false``) the verdict comes from the exported graph, evaluated where no
+student code ever ran.
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ from runner import assignments
 from runner.grading import grade
 from runner.paths import ProjectPaths
 from runner.report.model import Mode, Report
-from runner.sandbox.backends import Bubblewrap, bubblewrap_works
+from runner.sandbox import engine
+from runner.sandbox.backends import Backend, Bubblewrap, bubblewrap_works
+from runner.sandbox.docker_backend import Docker
 from tests.notebooks import write_notebook
 
 needs_sandbox = pytest.mark.skipif(
     not bubblewrap_works() and os.environ.get("CI") != "true",
     reason="bubblewrap is not usable here (apt-get install bubblewrap)")
+needs_docker = pytest.mark.skipif(
+    os.environ.get("CI") != "true"
+    and not (engine.engine_reachable() and engine.has_image(engine.image_name())),
+    reason="no Docker engine or no grading image (nngrade image build)")
 
 KERAS_MLP = """\
 import numpy as np
@@ -88,14 +95,13 @@ UNEXPORTABLE = """spectrum = torch.fft.rfft2(x).abs().mean()  # ONNX has no op f
         return self.head(self.features(x + 0 * spectrum).flatten(1))"""
 
 
-def _grade(tmp_path: Path, project_copy: ProjectPaths, *cells: str) -> Report:
-    spec = project_copy.assignments / "fashion_mnist_cnn" / "assignment.yaml"
-    spec.write_text(spec.read_text().replace("calibration_size: 2000",
-                                             "calibration_size: 2000\n    clean_room: true"))
+def _grade(tmp_path: Path, project_copy: ProjectPaths, *cells: str,
+           backend: Backend | None = None, assignment: str = "fashion_mnist_cnn",
+           mode: Mode = Mode.check) -> Report:
     tmp_path.mkdir(parents=True, exist_ok=True)
     notebook = write_notebook(tmp_path / "homework.ipynb", *cells)
-    return grade(assignments.load("fashion_mnist_cnn", project_copy), notebook,
-                 tmp_path / "out", mode=Mode.check, backend=Bubblewrap())
+    return grade(assignments.load(assignment, project_copy), notebook,
+                 tmp_path / "out", mode=mode, backend=backend or Bubblewrap())
 
 
 def _checks(report: Report) -> dict[str, float]:
@@ -103,14 +109,22 @@ def _checks(report: Report) -> dict[str, float]:
 
 
 @pytest.mark.slow
-@needs_sandbox
+@pytest.mark.parametrize("backend", [pytest.param("docker", marks=needs_docker),
+                                     pytest.param("bubblewrap", marks=needs_sandbox)])
 def test_a_probe_patched_to_describe_an_mlp_as_a_cnn_earns_no_architecture_points(
-        tmp_path, project_copy):
-    report = _grade(tmp_path, project_copy, KERAS_MLP, DESCRIBES_MLP_AS_CNN)
+        tmp_path, project_copy, backend):
+    sandbox = Docker() if backend == "docker" else Bubblewrap()
+    report = _grade(tmp_path, project_copy, KERAS_MLP, DESCRIBES_MLP_AS_CNN, backend=sandbox)
     (model,) = report.models
     assert model.evaluated_by == "clean room" and model.kind == "mlp"
     assert _checks(report)["alexnet_cnn"] == 0
     assert "its exported graph is MLP" in " ".join(report.notes)
+    assert report.execution.clean_room_seconds is not None
+    if isinstance(sandbox, Docker):  # the clean room is a container of its own, removed too
+        assert len(sandbox.started) == 2
+        client = engine.client()
+        assert not [c for c in sandbox.started
+                    if client.containers.list(all=True, filters={"id": c})]
 
 
 @pytest.mark.slow
@@ -151,3 +165,38 @@ def test_a_model_that_cannot_be_exported_is_graded_as_self_reported(tmp_path, pr
     checks = _checks(report)
     assert checks["alexnet_cnn"] == 0 and checks["cnn_accuracy"] == 0  # not verified as a CNN
     assert "what the notebook's kernel reported, not verified" in " ".join(report.notes)
+
+
+DENSE_FORECASTER = """\
+import numpy as np, pandas as pd
+from tensorflow import keras
+keras.utils.set_random_seed(0)
+s = pd.read_csv('AirPassengers.csv')['#Passengers'].values.astype('float32')
+s = s / s.max()
+X = np.stack([s[i:i + 12] for i in range(len(s) - 12)])
+mlp = keras.Sequential([keras.Input((12,)), keras.layers.Dense(32, activation='relu'),
+                        keras.layers.Dense(1)])
+mlp.compile('adam', 'mse')
+mlp.fit(X, s[12:], epochs=30, verbose=0)
+"""
+
+DESCRIBES_DENSE_AS_LSTM = """\
+import nngrade_probe.keras_model as adapter
+decoy = keras.Sequential([keras.Input((12, 1)), keras.layers.LSTM(8), keras.layers.Dense(1)])
+decoy_layers = adapter.KerasModel(decoy).layers(None)
+adapter.KerasModel.layers = lambda self, sample: decoy_layers
+"""
+
+
+@pytest.mark.slow
+@needs_sandbox
+def test_a_forecaster_is_scored_on_its_graphs_closed_loop_forecast(tmp_path, project_copy):
+    report = _grade(tmp_path, project_copy, DENSE_FORECASTER, DESCRIBES_DENSE_AS_LSTM,
+                    assignment="lstm_airline_passengers", mode=Mode.grade)
+    (model,) = report.models
+    assert model.evaluated_by == "clean room" and model.verified and model.kind == "mlp"
+    assert model.metrics["rmse"] > 0
+    assert _checks(report)["lstm_trained"] == 0  # the graph has no LSTM, whatever was said
+    notes = " ".join(report.notes)
+    assert "its exported graph is MLP" in notes
+    assert "does not compute what the model computed" not in notes  # an honest export

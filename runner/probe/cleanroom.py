@@ -4,8 +4,9 @@ Started as ``python -m nngrade_probe.cleanroom JOB_JSON`` in a fresh sandbox tha
 never run student code: it holds the exported ONNX graphs, the inputs to predict and
 this package, nothing else. Each graph is run with onnxruntime on the inputs laid out
 and scaled as the probe found the model was trained, and what it computes is written
-as plain arrays: class ids for the evaluation inputs and their noisy copy, and the raw
-outputs on the public inputs the kernel's own outputs are compared with.
+as plain arrays: class ids for the evaluation inputs and their noisy copy, or the
+closed-loop forecast of the horizon from the public history; and the raw outputs on
+the public inputs the kernel's own outputs are compared with.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def _session(graph: Path) -> Any:
     return predict
 
 
-def evaluate(model: dict[str, Any], inputs: dict[str, np.ndarray], out: Path) -> dict[str, Any]:
+def evaluate(model: dict[str, Any], inputs: dict[str, np.ndarray], out: Path,
+             horizon: int | None = None) -> dict[str, Any]:
     """One model's record: where its predictions were written, or why there are none."""
     index = int(model["index"])
     record: dict[str, Any] = {"index": index, "predictions": None,
@@ -59,29 +61,56 @@ def evaluate(model: dict[str, Any], inputs: dict[str, np.ndarray], out: Path) ->
     started = time.perf_counter()
     try:
         predict = _session(Path(model["graph"]))
-        fmt = _format(model["input"])
-        reference = inputs["calibration_inputs"][:int(model["reference_rows"])]
-        relative = f"cleanroom/model_{index}_reference.npy"
-        save_npy(out / relative, predict(apply(reference, fmt)).astype(np.float32))
-        record["reference_outputs"] = relative
-        relative = f"cleanroom/model_{index}.npy"
-        save_npy(out / relative, classes(predict, inputs["eval_inputs"], fmt))
-        record["predictions"] = relative
-        if "perturbed_inputs" in inputs:
-            relative = f"cleanroom/model_{index}_perturbed.npy"
-            save_npy(out / relative, classes(predict, inputs["perturbed_inputs"], fmt))
-            record["perturbed_predictions"] = relative
+        if horizon is not None:
+            _forecast(index, predict, model, inputs["history"], horizon, record, out)
+        else:
+            _classify(index, predict, model, inputs, record, out)
     except Exception as exc:
         record["error"] = f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]
     record["seconds"] = round(time.perf_counter() - started, 3)
     return record
 
 
+def _forecast(index: int, predict: Any, model: dict[str, Any], history: np.ndarray,
+              horizon: int, record: dict[str, Any], out: Path) -> None:
+    """The closed-loop forecast, fed exactly as the kernel's probe fed the model."""
+    from .forecast import SeriesFormat, calibration_windows, closed_loop
+
+    fmt = SeriesFormat.from_json(model["input"])
+    history = history.astype(np.float64)
+    reference = calibration_windows(history, fmt)
+    relative = f"cleanroom/model_{index}_reference.npy"
+    save_npy(out / relative, np.asarray(predict(reference), np.float32))
+    record["reference_outputs"] = relative
+    relative = f"cleanroom/model_{index}.npy"
+    save_npy(out / relative, closed_loop(predict, history, horizon, fmt))
+    record["predictions"] = relative
+
+
+def _classify(index: int, predict: Any, model: dict[str, Any], inputs: dict[str, np.ndarray],
+              record: dict[str, Any], out: Path) -> None:
+    """Class ids for the evaluation inputs (and their noisy copy), fed as the kernel fed them."""
+    fmt = _format(model["input"])
+    reference = inputs["calibration_inputs"][:int(model["reference_rows"])]
+    relative = f"cleanroom/model_{index}_reference.npy"
+    save_npy(out / relative, predict(apply(reference, fmt)).astype(np.float32))
+    record["reference_outputs"] = relative
+    relative = f"cleanroom/model_{index}.npy"
+    save_npy(out / relative, classes(predict, inputs["eval_inputs"], fmt))
+    record["predictions"] = relative
+    if "perturbed_inputs" in inputs:
+        relative = f"cleanroom/model_{index}_perturbed.npy"
+        save_npy(out / relative, classes(predict, inputs["perturbed_inputs"], fmt))
+        record["perturbed_predictions"] = relative
+
+
 def main(job_path: str) -> None:
     job = json.loads(Path(job_path).read_text())
     out = Path(job["out_dir"])
     inputs = {name: np.load(path, allow_pickle=False) for name, path in job["inputs"].items()}
-    records = [evaluate(model, inputs, out) for model in job["models"]]
+    horizon = job.get("horizon")
+    records = [evaluate(model, inputs, out, None if horizon is None else int(horizon))
+               for model in job["models"]]
     save_json(out / "cleanroom.json", {"models": records})
 
 

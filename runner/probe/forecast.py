@@ -76,8 +76,27 @@ class SeriesFormat:
         """JSON-ready form of ``runner.measurements.InputFormat``."""
         return {"shape": list(self.window.shape), "scale": float(self.scaling.scale),
                 "shift": float(self.scaling.shift), "source": self.scaling.source,
+                "lag": self.scaling.lag,
                 "decision": f"window {self.window.length}, closed loop"
                             + self.scaling.describe()}
+
+    @classmethod
+    def from_json(cls, spec: dict[str, Any]) -> SeriesFormat:
+        """The format ``as_json`` wrote; the clean room feeds an exported graph with it."""
+        shape = tuple(int(d) for d in spec["shape"])
+        if not 1 <= len(shape) <= 2 or (len(shape) == 2 and 1 not in shape):
+            raise ValueError(f"a window has shape (W,), (W, 1) or (1, W), not {list(shape)}")
+        length = max(shape)
+        scaling = Scaling(float(_number(spec["scale"])), float(_number(spec["shift"])),
+                          str(spec.get("source", "")), int(spec.get("lag", 0)))
+        return cls(Window(length, shape, True), scaling, math.nan)
+
+
+def _number(value: float | list[float]) -> float:
+    """A forecast's scaling is one number; a list of one is accepted as that number."""
+    if isinstance(value, list):
+        (value,) = value
+    return value
 
 
 def fitted_scalers(namespace: dict[str, Any]) -> list[Scaling]:

@@ -240,6 +240,11 @@ def _execution(report: Report) -> list[str]:
     lines = ["## Execution", "",
              f"Ran {plural(len(run.cells), 'cell')} in {fmt_seconds(run.seconds)}; "
              f"{len(failed)} failed."]
+    if run.export_seconds is not None or run.clean_room_seconds is not None:
+        lines += ["", "Of which exporting the models: "
+                  f"{fmt_seconds(run.export_seconds or 0)}; then the clean room: "
+                  + (fmt_seconds(run.clean_room_seconds) if run.clean_room_seconds is not None
+                     else "not run") + "."]
     if run.stopped:
         lines += ["", f"Stopped early: {md_escape(run.stopped, 500)}"]
     if failed:

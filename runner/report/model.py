@@ -96,6 +96,11 @@ class SandboxInfo(BaseModel):
 
 class Execution(BaseModel):
     seconds: float
+    export_seconds: float | None = Field(
+        default=None, description="Of ``seconds``: exporting the trained models to ONNX.")
+    clean_room_seconds: float | None = Field(
+        default=None, description="The clean room's own run, after the notebook's sandbox; "
+        "None when it did not run.")
     cells: list[CellOutcome] = Field(default_factory=list)
     stopped: str | None = Field(default=None, description="Why execution ended early, if it did.")
     neutralised: list[str] = Field(
