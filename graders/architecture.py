@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
+from runner.i18n.message import Message, msg
 from runner.measurements import Layer, LayerKind
 
 # Non-linear steps a layer list can hold between two weight layers.
@@ -33,20 +34,23 @@ class Architecture:
     def conv_layers(self) -> int:
         return len(self.conv_kernels)
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
+        """The architecture in words: "CNN 32/64 channels, kernels 5, 3, 2 conv-pool
+        blocks" (``arch.*``)."""
         if self.kind == "mlp" and self.linear:
-            return f"linear model, {self.dense_layers} dense layer(s), no hidden non-linearity"
-        dense = f"{self.dense_layers} dense layer{'' if self.dense_layers == 1 else 's'}"
+            return msg("arch.linear", n=self.dense_layers)
+        dense = msg("arch.dense_layers", n=self.dense_layers)
         if self.kind == "rnn":
-            return f"RNN: {', '.join(self.recurrent)}, then {dense}"
+            return msg("arch.rnn", layers=list(self.recurrent), dense=dense)
         if self.kind != "cnn":
-            hidden = (f", {self.hidden_nonlinearities} hidden non-linearit"
-                      f"{'y' if self.hidden_nonlinearities == 1 else 'ies'}"
-                      if self.hidden_nonlinearities else "")
-            return f"{self.kind.upper()}, {dense}{hidden}"
-        channels = "/".join(map(str, self.conv_channels))
-        kernels = ", ".join(map(str, self.conv_kernels))
-        return f"CNN {channels} channels, kernels {kernels}, {self.blocks} conv-pool blocks"
+            kind = msg(f"arch.kind.{self.kind}") if self.kind in ("mlp", "other") \
+                else self.kind.upper()
+            if self.hidden_nonlinearities:
+                return msg("arch.dense.hidden", kind=kind, dense=dense, hidden=msg(
+                    "arch.hidden_nonlinearities", n=self.hidden_nonlinearities))
+            return msg("arch.dense", kind=kind, dense=dense)
+        return msg("arch.cnn", channels=[str(c) for c in self.conv_channels],
+                   kernels=[str(k) for k in self.conv_kernels], n=self.blocks)
 
 
 def summarise(layers: Sequence[Layer]) -> Architecture:
@@ -86,14 +90,13 @@ def summarise(layers: Sequence[Layer]) -> Architecture:
                         tuple(layer.type for layer in layers), tuple(recurrent[:8]))
 
 
-def kernel_order_problem(kernels: Sequence[int], order: str) -> str | None:
+def kernel_order_problem(kernels: Sequence[int], order: str) -> Message | None:
     """Why ``kernels`` break the rule ``order`` (falling, non_increasing, any), or None."""
     if order == "any" or not kernels:
         return None
-    listed = ", ".join(map(str, kernels))
-    wanted = "the task asks for kernels that shrink with depth"
+    listed = [str(kernel) for kernel in kernels]
     if any(later > earlier for earlier, later in pairwise(kernels)):
-        return f"kernel sizes {listed} grow somewhere: {wanted}"
+        return msg("arch.kernels.grow", kernels=listed, wanted=msg("arch.kernels.wanted"))
     if order == "falling" and len(set(kernels)) == 1:
-        return f"kernel sizes {listed}: {wanted}"
+        return msg("arch.kernels.same", kernels=listed, wanted=msg("arch.kernels.wanted"))
     return None

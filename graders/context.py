@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from graders.architecture import Architecture
+from runner.i18n.message import Message, msg
 from runner.measurements import MeasuredModel
 
 
@@ -68,7 +69,7 @@ class GradingContext:
     models: list[ScoredModel] = field(default_factory=list)
     functions: dict[str, FunctionResult] = field(default_factory=dict)
     probe_ran: bool = True
-    evaluation_set: str = "evaluation set"
+    evaluation_set: Message = field(default_factory=lambda: msg("evaluation.none"))
     baselines: dict[str, dict[str, float]] = field(default_factory=dict)
     """Metrics of the host's model-free forecasts (runner.baselines), by baseline name."""
-    perturbation: str = ""  # the noise of the perturbed copy, in words; "" when none
+    perturbation: Message | None = None  # the noise of the perturbed copy, in words

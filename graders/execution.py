@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from graders.context import GradingContext
 from graders.registry import Verdict, check_kind
+from runner.i18n.message import Message, msg
 from runner.report.cells import code_cell, code_cell_numbers
 
-FAILURES = {
-    "error": "raised an error",
-    "timeout": "ran past its time limit",
-    "kernel-died": "killed the kernel",
-    "killed": "was stopped",
-    "skipped": "was not run",
-}
+FAILURES = ("error", "timeout", "kernel-died", "killed", "skipped")
+"""Cell statuses with words of their own: ``check.executes.status.<status>``."""
+
+
+def _failure(status: str) -> Message | str:
+    """What a cell with ``status`` did, in words ("raised an error"); an unknown status
+    as it is."""
+    if status in FAILURES:
+        return msg("check.executes.status." + status.replace("-", "_"))
+    return status
 
 
 @check_kind("executes")
@@ -22,11 +26,13 @@ def executes(_params: object, ctx: GradingContext) -> Verdict:
     if bad:
         first = min(bad, key=lambda cell: cell.index)
         number = code_cell_numbers(cell.index for cell in ctx.cells)[first.index]
-        detail = f": {first.error}" if first.error else ""
-        return Verdict.failed(f"{code_cell(number)} {FAILURES.get(first.status, first.status)}"
-                              f"{detail}; the cells after it did not run")
+        cell, what = code_cell(number), _failure(first.status)
+        if first.error:
+            return Verdict.failed(msg("check.executes.failed_with_error", cell=cell, what=what,
+                                      error=first.error))
+        return Verdict.failed(msg("check.executes.failed", cell=cell, what=what))
     if ctx.stopped:
-        return Verdict.failed(f"execution stopped: {ctx.stopped}")
+        return Verdict.failed(msg("check.executes.stopped", reason=ctx.stopped))
     if not ctx.cells:  # nothing ran, so nothing ran wrong: still not a notebook that runs
-        return Verdict.failed("the notebook has no code cells")
-    return Verdict.passed(f"all {len(ctx.cells)} code cells ran without errors")
+        return Verdict.failed(msg("check.executes.no_cells"))
+    return Verdict.passed(msg("check.executes.passed", n=len(ctx.cells)))

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from graders.context import FunctionResult, GradingContext
 from graders.registry import Verdict, check_kind
+from runner.i18n.message import Message, msg
 
 
 class FunctionValuesParams(BaseModel):
@@ -46,14 +47,14 @@ def resolve(reference: str) -> Callable[[np.ndarray], np.ndarray]:
     return target
 
 
-def _result(ctx: GradingContext, name: str) -> FunctionResult | str:
+def _result(ctx: GradingContext, name: str) -> FunctionResult | Message:
     result = ctx.functions.get(name)
     if result is None:
-        return f"`{name}` was not evaluated: the notebook did not get that far"
+        return msg("check.function.not_evaluated", function=name)
     if result.error:
-        return f"`{name}` could not be evaluated: {result.error}"
+        return msg("check.function.error", function=name, error=result.error)
     if result.values is None:
-        return f"`{name}` returned nothing"
+        return msg("check.function.returned_nothing", function=name)
     return result
 
 
@@ -61,31 +62,33 @@ def _result(ctx: GradingContext, name: str) -> FunctionResult | str:
 def function_values(params: FunctionValuesParams, ctx: GradingContext) -> Verdict:
     """The function's values match the expected ones within a tolerance."""
     result = _result(ctx, params.function)
-    if isinstance(result, str):
+    if isinstance(result, Message):
         return Verdict.failed(result)
     expected = resolve(params.expected)(result.arguments)
     values = np.asarray(result.values, dtype=np.float64)
     if values.shape != expected.shape:
-        return Verdict.failed(f"`{params.function}` returned shape {list(values.shape)} for "
-                              f"an input of shape {list(result.arguments.shape)}; expected "
-                              f"{list(expected.shape)}")
+        return Verdict.failed(msg(
+            "check.function_values.shape", function=params.function,
+            shape=str(list(values.shape)), input_shape=str(list(result.arguments.shape)),
+            expected=str(list(expected.shape))))
     close = np.isclose(values, expected, rtol=params.rtol, atol=params.atol)
     if close.all():
-        return Verdict.passed(f"`{params.function}` is right at all {close.size} test points")
+        return Verdict.passed(msg("check.function_values.passed", function=params.function,
+                                  n=int(close.size)))
     worst = int(np.argmax(np.abs(np.nan_to_num(values - expected, nan=np.inf))))
-    return Verdict.failed(
-        f"`{params.function}` is wrong at {int((~close).sum())} of {close.size} test points, "
-        f"e.g. x = {result.arguments.flat[worst]:.4g}: got {values.flat[worst]:.6g}, "
-        f"expected {expected.flat[worst]:.6g}")
+    return Verdict.failed(msg(
+        "check.function_values.failed", function=params.function, wrong=int((~close).sum()),
+        n=int(close.size), x=float(result.arguments.flat[worst]), got=float(values.flat[worst]),
+        expected=float(expected.flat[worst])))
 
 
 @check_kind("uses_autograd", FunctionParams)
 def uses_autograd(params: FunctionParams, ctx: GradingContext) -> Verdict:
     """The function computes its result with autograd (a backward pass ran inside it)."""
     result = _result(ctx, params.function)
-    if isinstance(result, str):
+    if isinstance(result, Message):
         return Verdict.failed(result)
     if result.autograd_calls > 0:
-        return Verdict.passed(f"`{params.function}` ran {result.autograd_calls} backward pass(es)")
-    return Verdict.failed(f"`{params.function}` ran no backward pass: the task asks to compute "
-                          "the derivative with autograd (backward() or torch.autograd.grad)")
+        return Verdict.passed(msg("check.uses_autograd.passed", function=params.function,
+                                  n=result.autograd_calls))
+    return Verdict.failed(msg("check.uses_autograd.failed", function=params.function))

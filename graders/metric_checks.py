@@ -13,6 +13,7 @@ from graders.context import GradingContext, ScoredModel
 from graders.registry import Verdict, check_kind
 from graders.selection import Selection, measurement_errors, no_models_message, select
 from runner.baselines import BASELINES, short_name
+from runner.i18n.message import Message, msg
 from runner.metrics import METRICS, Metric
 
 
@@ -112,8 +113,8 @@ def metric_check(params: MetricParams, ctx: GradingContext) -> Verdict:
     if not candidates:
         if not ctx.models:
             return Verdict.failed(no_models_message(ctx))
-        return Verdict.failed(f"no {params.select.describe()} was measured, so its "
-                              f"{metric.title} cannot be scored" + measurement_errors(ctx))
+        return Verdict.failed(msg("check.metric.none", models=params.select.describe(),
+                                  metric=metric.title, errors=measurement_errors(ctx)))
     doubtful = {m.measured.index: noisy for m in candidates
                 if (noisy := _drop_under_noise(m, metric, params.max_gap)) is not None}
     trusted = [m for m in candidates if m.measured.index not in doubtful]
@@ -123,18 +124,21 @@ def metric_check(params: MetricParams, ctx: GradingContext) -> Verdict:
     value = top.metric(metric.name)
     assert value is not None
     share = credit(value, params.floor, params.target)
-    said = f"{top.label}: {metric.title} {metric.show(value)} on the {ctx.evaluation_set}"
+    said = {"model": top.label, "metric": metric.title, "value": metric.show(value),
+            "evaluation_set": ctx.evaluation_set}
     if doubtful:
-        left_out = ", ".join(m.label for m in candidates if m.measured.index in doubtful)
-        said += (f" (not counted: {left_out}, whose result does not hold on the same inputs "
-                 "with a little noise)")
+        result = msg("check.metric.result.doubtful", **said, left_out=[
+            m.label for m in candidates if m.measured.index in doubtful])
+    else:
+        result = msg("check.metric.result", **said)
+    target = metric.show(params.target)
     if share >= 1.0:
-        return Verdict(1.0, f"{said} (target {metric.show(params.target)})")
+        return Verdict(1.0, msg("check.metric.passed", result=result, target=target))
     if share <= 0.0:
-        return Verdict(0.0, f"{said}, not better than {metric.show(params.floor)}: train longer "
-                            f"or improve the model (target {metric.show(params.target)})")
-    return Verdict(share, f"{said}: partial credit between {metric.show(params.floor)} and "
-                          f"the target {metric.show(params.target)}")
+        return Verdict(0.0, msg("check.metric.failed", result=result,
+                                floor=metric.show(params.floor), target=target))
+    return Verdict(share, msg("check.metric.partial", result=result,
+                              floor=metric.show(params.floor), target=target))
 
 
 def _drop_under_noise(model: ScoredModel, metric: Metric, max_gap: float | None
@@ -149,31 +153,29 @@ def _drop_under_noise(model: ScoredModel, metric: Metric, max_gap: float | None
 
 
 def _withheld(model: ScoredModel, metric: Metric, doubtful: dict[int, float],
-              ctx: GradingContext) -> str:
+              ctx: GradingContext) -> Message:
     value = model.metric(metric.name)
     assert value is not None
-    noisy = doubtful[model.measured.index]
-    return (f"{model.label}: {metric.title} {metric.show(value)} on the {ctx.evaluation_set}, "
-            f"but {metric.show(noisy)} on the same inputs with {ctx.perturbation or 'noise'}. "
-            "A model that learned the task scores about the same on both; this one seems to "
-            "recognise the evaluation inputs themselves (for example by a table of the "
-            "public test set's labels) rather than to have learned the task. The points are "
-            "withheld for the instructor to judge.")
+    return msg("check.metric.withheld", model=model.label, metric=metric.title,
+               value=metric.show(value), evaluation_set=ctx.evaluation_set,
+               noisy=metric.show(doubtful[model.measured.index]),
+               perturbation=ctx.perturbation or msg("check.metric.noise"))
 
 
 @check_kind("trained_model", TrainedParams)
 def trained_model(params: TrainedParams, ctx: GradingContext) -> Verdict:
     """A model of the kind the task asks for was trained."""
     found = select(ctx, params.select)
-    wanted = params.select.describe()
     if found:
         model = found[0]
-        return Verdict.passed(f"{model.label}: {model.architecture.describe()}")
+        return Verdict.passed(msg("check.model.described", model=model.label,
+                                  description=model.architecture.describe()))
     if not ctx.models:
         return Verdict.failed(no_models_message(ctx))
-    seen = "; ".join(f"{m.label}: {m.measured.framework}, {m.architecture.describe()}"
-                     for m in ctx.models[:3])
-    return Verdict.failed(f"no {wanted} was trained; found {seen}")
+    seen = [msg("check.trained.seen", model=m.label, framework=m.measured.framework,
+                description=m.architecture.describe()) for m in ctx.models[:3]]
+    return Verdict.failed(msg("check.trained.failed", models=params.select.describe(),
+                              seen=seen))
 
 
 @check_kind("model_comparison", ComparisonParams)
@@ -185,20 +187,21 @@ def model_comparison(params: ComparisonParams, ctx: GradingContext) -> Verdict:
     missing = [sel.describe() for sel, found in ((params.baseline, baselines),
                                                  (params.better, betters)) if not found]
     if missing:
-        return Verdict.failed(f"the task asks to compare a {params.baseline.describe()} with a "
-                              f"{params.better.describe()}; no {' and no '.join(missing)} was "
-                              "measured" + measurement_errors(ctx))
+        return Verdict.failed(msg(
+            "check.comparison.missing", baseline=params.baseline.describe(),
+            better=params.better.describe(), missing=missing, errors=measurement_errors(ctx)))
     base, top = best(baselines, metric), best(betters, metric)
     base_value, top_value = base.metric(metric.name), top.metric(metric.name)
     assert base_value is not None and top_value is not None
     gap = top_value - base_value if metric.higher_is_better else base_value - top_value
-    said = (f"{params.baseline.describe()} {base.label}: {metric.title} "
-            f"{metric.show(base_value)}; {params.better.describe()} {top.label}: "
-            f"{metric.show(top_value)}")
+    said = msg("check.comparison.result", baseline=params.baseline.describe(),
+               baseline_model=base.label, metric=metric.title,
+               baseline_value=metric.show(base_value), better=params.better.describe(),
+               better_model=top.label, better_value=metric.show(top_value))
     if gap >= params.min_gap and top is not base:
         return Verdict.passed(said)
-    return Verdict.failed(f"{said}: the task expects the second to be better by at least "
-                          f"{metric.show(params.min_gap)}")
+    return Verdict.failed(msg("check.comparison.failed", result=said,
+                              min_gap=metric.show(params.min_gap)))
 
 
 @check_kind("beats_baseline", BaselineParams)
@@ -208,27 +211,28 @@ def beats_baseline(params: BaselineParams, ctx: GradingContext) -> Verdict:
     words = BASELINES[params.baseline][0]
     reference = ctx.baselines.get(params.baseline, {}).get(metric.name)
     if reference is None:
-        return Verdict.failed(f"the {words} could not be computed for this data")
+        return Verdict.failed(msg("check.baseline.not_computed", baseline=words))
     candidates = select(ctx, params.select, metric=metric.name)
     if not candidates:
         if not ctx.models:
             return Verdict.failed(no_models_message(ctx))
-        return Verdict.failed(f"no {params.select.describe()} was measured to compare with the "
-                              f"{words} ({metric.title} {metric.show(reference)})"
-                              + measurement_errors(ctx))
+        return Verdict.failed(msg(
+            "check.baseline.none", models=params.select.describe(), baseline=words,
+            metric=metric.title, reference=metric.show(reference),
+            errors=measurement_errors(ctx)))
     top = best(candidates, metric)
     value = top.metric(metric.name)
     assert value is not None
-    said = (f"{top.label}: {metric.title} {metric.show(value)}; {words}: "
-            f"{metric.show(reference)}")
+    said = msg("check.baseline.result", model=top.label, metric=metric.title,
+               value=metric.show(value), baseline=words, reference=metric.show(reference))
     ratio = value / reference if reference else float("inf")
     share = _ratio_credit(ratio, params, metric)
     if share >= 1.0:
         return Verdict.passed(said)
     if share <= 0.0:
-        return Verdict.failed(f"{said}: the model does no better than a forecast without one")
-    return Verdict(share, f"{said}: partial credit, as the model is {ratio:.2f} times the "
-                          f"{short_name(params.baseline)}'s {metric.title}")
+        return Verdict.failed(msg("check.baseline.failed", result=said))
+    return Verdict(share, msg("check.baseline.partial", result=said, ratio=ratio,
+                              baseline=short_name(params.baseline), metric=metric.title))
 
 
 def _ratio_credit(ratio: float, params: BaselineParams, metric: Metric) -> float:

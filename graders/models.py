@@ -11,6 +11,7 @@ from graders.selection import (
     alexnet_problem,
     no_models_message,
 )
+from runner.i18n.message import Message, msg
 
 
 class _Params(BaseModel):
@@ -41,11 +42,13 @@ def alexnet_architecture(params: AlexNetRule, ctx: GradingContext) -> Verdict:
     cnns = [m for m in _verified(ctx) if m.architecture.kind == "cnn"]
     for model in cnns:
         if alexnet_problem(model, params) is None:
-            return Verdict.passed(f"{model.label}: {model.architecture.describe()}")
+            return Verdict.passed(msg("check.model.described", model=model.label,
+                                      description=model.architecture.describe()))
     if not cnns:
-        return Verdict.failed("no convolutional network was trained" if ctx.models
+        return Verdict.failed(msg("check.alexnet.no_cnn") if ctx.models
                               else no_models_message(ctx))
-    return Verdict.failed("; ".join(str(alexnet_problem(m, params)) for m in cnns[:3]))
+    return Verdict.failed(msg("check.alexnet.failed", problems=[
+        alexnet_problem(m, params) for m in cnns[:3]]))
 
 
 @check_kind("width_comparison", ComparisonParams)
@@ -59,19 +62,18 @@ def width_comparison(params: ComparisonParams, ctx: GradingContext) -> Verdict:
     for depth, variants in sorted(by_depth.items()):
         if len(variants) >= params.min_models:
             shown = sorted(variants.values(), key=lambda m: sum(m.architecture.conv_channels))
-            return Verdict.passed(f"{len(shown)} CNNs with {depth} conv layers and different "
-                                  f"widths: {_describe_widths(shown)}")
+            return Verdict.passed(msg(
+                "check.width.passed", n=len(shown),
+                layers=msg("check.width.conv_layers", n=depth), models=_widths(shown)))
     if not cnns:
-        return Verdict.failed("no CNN was measured, so width cannot be compared")
-    return Verdict.failed(
-        f"the task asks for at least {params.min_models} CNNs with the same number of conv "
-        f"layers and different numbers of kernels; found: {_describe_widths(cnns)}")
+        return Verdict.failed(msg("check.width.no_cnn"))
+    return Verdict.failed(msg("check.width.failed", n=params.min_models, models=_widths(cnns)))
 
 
-def _describe_widths(models: list[ScoredModel]) -> str:
-    return ", ".join(
-        f"{m.label} ({'/'.join(map(str, m.architecture.conv_channels))}: {m.accuracy:.4f})"
-        for m in models)
+def _widths(models: list[ScoredModel]) -> list[Message]:
+    return [msg("check.width.model", model=m.label,
+                channels=[str(c) for c in m.architecture.conv_channels], accuracy=m.accuracy)
+            for m in models]
 
 
 @check_kind("depth_comparison", ComparisonParams)
@@ -83,14 +85,12 @@ def depth_comparison(params: ComparisonParams, ctx: GradingContext) -> Verdict:
         by_blocks.setdefault(model.architecture.blocks, model)
     if len(by_blocks) >= params.min_models:
         shown = [by_blocks[k] for k in sorted(by_blocks)]
-        listed = ", ".join(f"{m.label} ({m.architecture.blocks} blocks: {m.accuracy:.4f})"
-                           for m in shown)
-        return Verdict.passed(f"CNNs of {len(shown)} depths: {listed}")
+        return Verdict.passed(msg("check.depth.passed", n=len(shown), models=[
+            msg("check.depth.model", model=m.label, n=m.architecture.blocks,
+                accuracy=m.accuracy) for m in shown]))
     if not cnns:
-        return Verdict.failed("no CNN was measured, so depth cannot be compared")
-    depths = ", ".join(str(k) for k in sorted(by_blocks))
-    return Verdict.failed(f"every measured CNN has {depths} conv-pool block(s): the task asks "
-                          "to compare networks of different depth")
+        return Verdict.failed(msg("check.depth.no_cnn"))
+    return Verdict.failed(msg("check.depth.failed", depths=[str(k) for k in sorted(by_blocks)]))
 
 
 @check_kind("mlp_baseline", BaselineParams)
@@ -98,18 +98,16 @@ def mlp_baseline(params: BaselineParams, ctx: GradingContext) -> Verdict:
     """A fully connected network was trained and measured to compare the CNNs with."""
     mlps = [m for m in _measured(ctx) if m.architecture.kind == "mlp"]
     if not mlps:
-        return Verdict.failed("no fully connected network (MLP) was measured: the task asks "
-                              "to compare the CNN with one")
+        return Verdict.failed(msg("check.mlp.none"))
     best = max(mlps, key=lambda m: m.accuracy or 0.0)
     if (best.accuracy or 0.0) < params.min_accuracy:
-        return Verdict.failed(f"{best.label} reaches only {best.accuracy:.4f}; a working MLP "
-                              f"gets at least {params.min_accuracy:.2f}")
+        return Verdict.failed(msg("check.mlp.weak", model=best.label, accuracy=best.accuracy,
+                                  min_accuracy=params.min_accuracy))
     cnns = [m for m in _measured(ctx) if m.architecture.kind == "cnn"]
     if cnns:
         top = max(cnns, key=lambda m: m.accuracy or 0.0)
         gap = (top.accuracy or 0.0) - (best.accuracy or 0.0)
-        return Verdict.passed(f"MLP {best.label}: {best.accuracy:.4f}; best CNN {top.label}: "
-                              f"{top.accuracy:.4f} ({gap:+.4f} for the CNN)")
-    return Verdict.passed(f"MLP {best.label}: {best.accuracy:.4f}")
-
-
+        return Verdict.passed(msg("check.mlp.passed.cnn", mlp=best.label,
+                                  mlp_accuracy=best.accuracy, cnn=top.label,
+                                  cnn_accuracy=top.accuracy, gap=gap))
+    return Verdict.passed(msg("check.mlp.passed", mlp=best.label, accuracy=best.accuracy))

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from graders.context import GradingContext
+from runner.i18n.message import Message
 
 
 class NoParams(BaseModel):
@@ -25,17 +26,18 @@ class NoParams(BaseModel):
 
 @dataclass(frozen=True)
 class Verdict:
-    """Outcome of a check: the share of its points earned and why."""
+    """Outcome of a check: the share of its points earned and why, as a message to render
+    in the report's language (``runner.i18n``), never a finished sentence."""
 
     fraction: float
-    message: str
+    message: Message
 
     @classmethod
-    def passed(cls, message: str) -> Verdict:
+    def passed(cls, message: Message) -> Verdict:
         return cls(1.0, message)
 
     @classmethod
-    def failed(cls, message: str) -> Verdict:
+    def failed(cls, message: Message) -> Verdict:
         return cls(0.0, message)
 
 

@@ -14,14 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from graders.architecture import kernel_order_problem
 from graders.context import GradingContext, ScoredModel
+from runner.i18n.message import Message, msg
 
 KernelOrder = Literal["falling", "non_increasing", "any"]
 ModelFilter = Literal["alexnet", "cnn", "mlp", "rnn", "nonlinear", "linear", "any"]
 
-_WORDS: dict[str, str] = {
-    "alexnet": "AlexNet-style CNN", "cnn": "CNN", "mlp": "fully connected network (MLP)",
-    "rnn": "recurrent network", "nonlinear": "network with a hidden non-linearity",
-    "linear": "linear model", "any": "model"}
+_FRAMEWORKS = {"pytorch": "PyTorch", "keras": "Keras"}
 
 
 class _Params(BaseModel):
@@ -48,26 +46,30 @@ class Selection(_Params):
         False, description="With the clean room on: models it could not verify may match "
         "on the architecture the student's kernel reported.")
 
-    def describe(self) -> str:
-        """The selection in words: 'recurrent network with an LSTM layer (PyTorch)'."""
-        text = _WORDS[self.models]
+    def describe(self) -> Message:
+        """The selection in words: 'model with a layer of type LSTM (PyTorch)'
+        (``selection.<models>``, then ``selection.with_layer``, ``selection.framework``).
+        In Russian a feminine noun in the nominative ("свёрточная сеть", "модель"), which
+        the templates that use it are written around."""
+        words = msg(f"selection.{self.models}")
         if self.layer_types:
-            text += " with a layer of type " + " or ".join(self.layer_types)
+            words = msg("selection.with_layer", what=words, types=list(self.layer_types))
         if self.framework:
-            text += f" ({'PyTorch' if self.framework == 'pytorch' else 'Keras'})"
-        return text
+            words = msg("selection.framework", what=words,
+                        framework=_FRAMEWORKS[self.framework])
+        return words
 
 
-def alexnet_problem(model: ScoredModel, rule: AlexNetRule) -> str | None:
+def alexnet_problem(model: ScoredModel, rule: AlexNetRule) -> Message | None:
     """Why ``model`` is not an AlexNet-style CNN under ``rule``, or None if it is."""
     arch = model.architecture
     if arch.kind != "cnn":
-        return f"{model.label} has no convolutional layers"
+        return msg("check.alexnet.not_cnn", model=model.label)
     if arch.blocks < rule.min_blocks:
-        return (f"{model.label} has {arch.blocks} conv-pool block(s); "
-                f"the task asks for at least {rule.min_blocks}")
+        return msg("check.alexnet.few_blocks", model=model.label, n=arch.blocks,
+                   min_blocks=rule.min_blocks)
     problem = kernel_order_problem(arch.conv_kernels, rule.kernel_order)
-    return f"{model.label}: {problem}" if problem else None
+    return msg("check.alexnet.kernels", model=model.label, problem=problem) if problem else None
 
 
 def matches(model: ScoredModel, selection: Selection) -> bool:
@@ -103,18 +105,18 @@ def select(ctx: GradingContext, selection: Selection, *, metric: str | None = No
     return found
 
 
-def no_models_message(ctx: GradingContext) -> str:
+def no_models_message(ctx: GradingContext) -> Message:
     """Why no model can be scored at all."""
     if not ctx.probe_ran:
-        return ("the models could not be measured after the last cell (the cells and notes of "
-                "this report say why), so none can be scored")
+        return msg("check.models.not_measured")
     if not ctx.models:
-        return "no trained model was found: train it in the notebook (fit() / optimizer.step())"
-    return "no model could be measured" + measurement_errors(ctx)
+        return msg("check.models.none_trained")
+    return msg("check.models.none_measured", errors=measurement_errors(ctx))
 
 
-def measurement_errors(ctx: GradingContext) -> str:
-    """The first measurement errors, in parentheses, or nothing."""
+def measurement_errors(ctx: GradingContext) -> Message | str:
+    """The first measurement errors, in parentheses after a space (``check.models.errors``),
+    or "": a parameter ``errors`` that a template appends to its sentence."""
     errors = [f"{m.label}: {m.measured.error}" for m in ctx.models
               if m.accuracy is None and not m.metrics and m.measured.error]
-    return f" ({'; '.join(errors[:3])})" if errors else ""
+    return msg("check.models.errors", errors=errors[:3]) if errors else ""

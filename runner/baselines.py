@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from runner.i18n.message import Message, msg
+
 
 def naive(history: np.ndarray, horizon: int, period: int | None = None) -> np.ndarray:
     """Every future value equals the last observed one."""
@@ -24,17 +26,18 @@ def seasonal_naive(history: np.ndarray, horizon: int, period: int | None = None)
     return np.array([last[step % period] for step in range(horizon)], dtype=np.float64)
 
 
-BASELINES: dict[str, tuple[str, Callable[[np.ndarray, int, int | None], np.ndarray]]] = {
-    "naive": ("naive forecast (the last observed value)", naive),
-    "seasonal_naive": ("seasonal naive forecast (each month as in the last observed year)",
-                       seasonal_naive),
+BASELINES: dict[str, tuple[Message, Callable[[np.ndarray, int, int | None], np.ndarray]]] = {
+    "naive": (msg("baseline.naive"), naive),
+    "seasonal_naive": (msg("baseline.seasonal_naive"), seasonal_naive),
 }
-"""Name -> (words for a report, forecast function)."""
+"""Name -> (words for a report: "seasonal naive forecast (each month as in the last
+observed year)", forecast function)."""
 
 
-def short_name(name: str) -> str:
-    """'seasonal naive forecast': a baseline's words without their explanation."""
-    return BASELINES[name][0].split(" (")[0] if name in BASELINES else name
+def short_name(name: str) -> Message | str:
+    """'seasonal naive forecast': a baseline's words without their explanation
+    (``baseline.<name>.short``); an unknown name as it is."""
+    return msg(f"baseline.{name}.short") if name in BASELINES else name
 
 
 def forecasts(history: np.ndarray, horizon: int, period: int | None) -> dict[str, np.ndarray]:

@@ -27,10 +27,15 @@ from runner.cli_dataset import dataset_app
 from runner.cli_image import image_app
 from runner.errors import NngradeError
 from runner.grading import grade as grade_notebook
+from runner.i18n.language import choose_language
 from runner.paths import ProjectPaths
 from runner.report.console import print_summary
 from runner.report.model import Mode, Report
+from runner.report.read import read_report
+from runner.report.translate import in_language
+from runner.report.write import write_report
 from runner.sandbox.select import BACKEND_HELP, choose_backend, gpus_for
+from runner.spec import local_text
 from runner.verify import Case, CaseResult, cases, run_case
 
 app = typer.Typer(
@@ -48,6 +53,9 @@ BackendOption = Annotated[str, typer.Option("--backend", help=BACKEND_HELP)]
 ImageOption = Annotated[str | None, typer.Option(
     "--image", envvar="NNGRADE_IMAGE",
     help="Grading image for --backend docker (default: nngrade-grader:latest).")]
+LangOption = Annotated[str | None, typer.Option(
+    "--lang", help="Language of the report and messages: ru or en (default: $NNGRADE_LANG, "
+                   "else the assignment's language).")]
 GpusOption = Annotated[str | None, typer.Option(
     "--gpus", help="GPU ids the run may use, e.g. '0' (default: the first visible one when "
                    "the assignment wants a GPU; '' for none).")]
@@ -77,7 +85,8 @@ def list_assignments() -> None:
     table = Table("id", "title", "frameworks", "points", title="Assignments")
     for assignment_id in assignments.available():
         spec = assignments.load(assignment_id).spec
-        table.add_row(spec.id, spec.title, ", ".join(spec.frameworks), f"{spec.max_score:g}")
+        title = local_text(spec.title, choose_language(None, spec.language))
+        table.add_row(spec.id, title, ", ".join(spec.frameworks), f"{spec.max_score:g}")
     console.print(table)
 
 
@@ -89,7 +98,8 @@ def show(assignment_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     console.print(Markdown(assignment.task_text))
     table = Table("check", "points", "students see it", "what it checks", title="Checks")
     for check in spec.checks:
-        table.add_row(check.id, f"{check.points:g}", "yes" if check.public else "no", check.title)
+        table.add_row(check.id, f"{check.points:g}", "yes" if check.public else "no",
+                      local_text(check.title, choose_language(None, spec.language)))
     console.print(table)
     limits = spec.limits
     console.print(f"Limits: {limits.total_seconds} s in all, {limits.cell_seconds} s per cell, "
@@ -105,6 +115,7 @@ def check(
     data_dir: DataDir = None,
     backend: BackendOption = "auto",
     image: ImageOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Student mode: run your notebook and see what passes, before handing it in.
 
@@ -112,7 +123,7 @@ def check(
     Runs in a sandbox when one is available, and without one otherwise.
     """
     _grade(assignment_id, notebook, out or notebook.with_name(f"{notebook.stem}-check"),
-           Mode.check, backend, data_dir, None, allow_unsandboxed=True, image=image)
+           Mode.check, backend, data_dir, None, allow_unsandboxed=True, image=image, lang=lang)
 
 
 @app.command()
@@ -130,10 +141,11 @@ def grade(
         "--unsafe-no-sandbox",
         help="Run without isolation when no sandbox works. Only for notebooks you trust: "
              "they could read the hidden labels.")] = False,
+    lang: LangOption = None,
 ) -> None:
     """Instructor mode: all checks, scored on the hidden test set."""
     _grade(assignment_id, notebook, out, Mode.grade, backend, data_dir, gpus,
-           allow_unsandboxed=unsafe_no_sandbox, image=image)
+           allow_unsandboxed=unsafe_no_sandbox, image=image, lang=lang)
 
 
 @app.command()
@@ -149,6 +161,7 @@ def verify(
         "--jobs", "-j", min=1, help="Notebooks graded at once (each in its own sandbox). "
         "With more than one, a line is printed as each finishes instead of progress bars.")
     ] = 1,
+    lang: LangOption = None,
 ) -> None:
     """Grade every reference solution and fixture notebook; fail unless each gets its result.
 
@@ -175,7 +188,7 @@ def verify(
                     return grade_notebook(
                         assignment, notebook, out_dir, mode=mode, backend=chosen,
                         data_dir=data_dir, gpus=gpus_for(assignment.spec.gpu, None),
-                        on_progress=on_progress)
+                        on_progress=on_progress, language=lang)
 
             return label, run_case(case, loaded[case.assignment], root, grade_one)
 
@@ -219,17 +232,37 @@ def verify(
 
 def _grade(assignment_id: str, notebook: Path, out: Path, mode: Mode, backend_name: str,
            data_dir: Path | None, gpus: str | None, *, allow_unsandboxed: bool,
-           image: str | None) -> Report:
+           image: str | None, lang: str | None = None) -> Report:
     assignment = assignments.load(assignment_id)
+    language = choose_language(lang, assignment.spec.language)
     chosen = choose_backend(backend_name, allow_unsandboxed=allow_unsandboxed, image=image)
     requested = None if gpus is None else [g for g in gpus.split(",") if g.strip()]
     with _progress(notebook.name) as on_progress:
         report = grade_notebook(assignment, notebook, out, mode=mode, backend=chosen,
                                 data_dir=data_dir, gpus=gpus_for(assignment.spec.gpu, requested),
-                                on_progress=on_progress)
+                                on_progress=on_progress, language=language)
     print_summary(report, console)
     console.print(f"Report: {out / 'report.html'}")
     return report
+
+
+@app.command("report")
+def report_command(
+    report_json: Annotated[Path, typer.Argument(metavar="REPORT.json",
+                                                help="A report.json that nngrade wrote.")],
+    lang: Annotated[str, typer.Option("--lang", help="The language to render it in: ru or "
+                                                     "en.")],
+    out: Annotated[Path | None, typer.Option(
+        help="Folder for the new report.json/.md/.html (default: the report's own folder, "
+             "whose files are replaced).")] = None,
+) -> None:
+    """Render a report again in another language, without grading again."""
+    language = choose_language(lang)
+    report = in_language(read_report(report_json), language)
+    folder = out or report_json.parent
+    write_report(report, folder)
+    print_summary(report, console)
+    console.print(f"Report: {folder / 'report.html'}")
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from runner.batch.run import LocalExecutor, run_batch
 from runner.batch.similarity import notebook_code, similar_pairs
 from runner.batch.summary import write_summary
 from runner.errors import NngradeError
+from runner.i18n.language import choose_language
 from runner.sandbox.backends import Backend
 from runner.sandbox.select import BACKEND_HELP, choose_backend, visible_gpus
 
@@ -54,6 +55,10 @@ def batch(
     ray_address: Annotated[str | None, typer.Option(
         help="Address of an existing Ray cluster (e.g. ray://head:10001 or 'auto'); "
              "default: a local Ray started for this batch.")] = None,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Language of the reports, the summary page and the Moodle feedback: "
+                       "ru or en (default: $NNGRADE_LANG, else the assignment's language).")
+    ] = None,
 ) -> None:
     """Grade every submission of a class; rerun to resume where it stopped.
 
@@ -62,6 +67,7 @@ def batch(
     moment (even with SIGKILL) resumes without redoing work.
     """
     assignment = assignments.load(assignment_id)
+    choose_language(lang, assignment.spec.language)  # a wrong --lang fails before any work
     chosen = choose_backend(backend, allow_unsandboxed=False, image=image)
     out.mkdir(parents=True, exist_ok=True)
     book = Gradebook(db or default_url(out))
@@ -75,14 +81,14 @@ def batch(
             result = run_batch(assignment, entries, out, book,
                                _executor(executor, chosen, image, jobs, gpu_ids, data_dir,
                                          ray_address),
-                               regrade=regrade, on_event=progress.event)
+                               regrade=regrade, on_event=progress.event, language=lang)
         pairs = similar_pairs({entry.student: notebook_code(entry.notebook)
                                for entry in entries if entry.notebook is not None})
     students = {entry.student for entry in entries}
     grades = [g for g in book.all(assignment.spec.id) if g.student in students]
     path = write_grades_csv(assignment.spec, grades, out)
-    moodle, without_id = write_moodle_worksheet(grades, out)
-    summary = write_summary(assignment.spec, grades, pairs, out)
+    moodle, without_id = write_moodle_worksheet(grades, out, language=result.language)
+    summary = write_summary(assignment.spec, grades, pairs, out, language=result.language)
     table = Table("student", "status", "score", "problem", title=f"nngrade batch {assignment_id}")
     for grade in grades:
         table.add_row(escape(grade.student), grade.status,

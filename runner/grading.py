@@ -21,6 +21,9 @@ from runner.assignments import Assignment
 from runner.cleanroom import CleanRoom, evaluate_graphs
 from runner.datasets import get_spec
 from runner.datasets.loader_calls import wrong_dataset_notes
+from runner.i18n.language import choose_language
+from runner.i18n.message import Message, msg
+from runner.i18n.render import render
 from runner.ingest import build_context, close_run, read_measurements, read_run
 from runner.literals import large_literals
 from runner.measurements import InputFormat, Measurements, ProgressEvent
@@ -41,7 +44,7 @@ from runner.report.write import write_report
 from runner.sandbox.backends import Backend, RunRequest
 from runner.sandbox.watchdog import Supervised
 from runner.scoring import score
-from runner.spec import Limits
+from runner.spec import Limits, local_text
 
 ProgressCallback = Callable[[dict], None]
 MAX_EXECUTED_NOTEBOOK_BYTES = 64 * 1024 * 1024
@@ -93,9 +96,11 @@ def tree_digest(root: Path, *, skip: set[Path] | None = None) -> str:
 
 def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
           backend: Backend, data_dir: Path | None = None, gpus: list[str] | None = None,
-          on_progress: ProgressCallback | None = None) -> Report:
-    """Grade ``notebook`` (or an archive holding one) and write the report into ``out_dir``."""
+          on_progress: ProgressCallback | None = None, language: str | None = None) -> Report:
+    """Grade ``notebook`` (or an archive holding one) and write the report into ``out_dir``,
+    in ``language`` (else ``$NNGRADE_LANG``, else the spec's language)."""
     spec = assignment.spec
+    language = choose_language(language, spec.language)
     with tempfile.TemporaryDirectory(prefix="nngrade-") as tmp:
         notes: list[str] = []
         source = notebook
@@ -127,7 +132,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
                                     Path(tmp) / "cleanroom", horizon)
             notes += clean.notes
         ctx = build_context(mode.value, job.out, run, measurements, truth, stopped, clean)
-        checks = score(assignment, ctx, mode)
+        checks = score(assignment, ctx, mode, language)
         _keep_executed_notebook(job.out / "executed.ipynb", out_dir / "executed.ipynb", notes)
         if run is None:
             notes.append("the sandbox wrote no execution record; its last output: "
@@ -139,9 +144,11 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
             if spec.collect.models is not None:
                 notes += wrong_dataset_notes(get_spec(spec.collect.models.dataset),
                                              measurements.loaders)
-        notes += [text for model in ctx.models if (text := graph_disagreement(model))]
+        notes += [render(note, language) for model in ctx.models
+                  if (note := graph_disagreement(model))]
         if clean is not None:
-            notes += [text for model in ctx.models if (text := clean_room_note(model, clean))]
+            notes += [render(note, language) for model in ctx.models
+                      if (note := clean_room_note(model, clean))]
     if not backend.isolated:
         notes.append("this notebook ran WITHOUT a sandbox: it could read and change anything "
                      "your user can; the result is not proof against cheating")
@@ -149,13 +156,16 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
               else Status.graded if not stopped and all(c.status == "ok" for c in run.cells)
               else Status.partial)
     report = Report(
-        assignment=spec.id, assignment_title=spec.title, notebook=display_name(notebook),
+        language=language, assignment=spec.id, assignment_title=local_text(spec.title, language),
+        assignment_titles=spec.title if isinstance(spec.title, dict) else {},
+        notebook=display_name(notebook),
         submission_sha256=submission.sha256, grader_version=grader_version(assignment),
         mode=mode, status=status,
         score=round(sum(c.points for c in checks), 2),
         max_score=sum(c.max_points for c in checks),
-        task=truth.task, evaluation_set=truth.evaluation_set, checks=checks,
-        models=[_summary(m) for m in ctx.models], baselines=ctx.baselines,
+        task=truth.task, evaluation_set=render(truth.evaluation_set, language),
+        evaluation_set_detail=truth.evaluation_set, checks=checks,
+        models=[_summary(m, language) for m in ctx.models], baselines=ctx.baselines,
         series=_series(truth),
         execution=Execution(
             seconds=round(result.seconds, 1), stopped=stopped,
@@ -229,30 +239,28 @@ SHOWN_HISTORY = 48
 """Values of the history a forecast plot shows before the forecast."""
 
 
-def graph_disagreement(model: ScoredModel) -> str | None:
+def graph_disagreement(model: ScoredModel) -> Message | None:
     """A note when the kernel's description of a model is not what its exported graph is."""
     kernel, graph = summarise(model.measured.layers), model.graph
     if graph is None or (kernel.kind, kernel.conv_channels, kernel.conv_kernels) == (
             graph.kind, graph.conv_channels, graph.conv_kernels):
         return None
-    return (f"model {model.label}: the notebook's kernel described it as {kernel.describe()}, "
-            f"but its exported graph is {graph.describe()}; the instructor may want to look")
+    return msg("note.graph_disagrees", model=model.label, kernel=kernel.describe(),
+               graph=graph.describe())
 
 
-def clean_room_note(model: ScoredModel, clean: CleanRoom) -> str | None:
+def clean_room_note(model: ScoredModel, clean: CleanRoom) -> Message | None:
     """Why a model was not scored on its graph, or that its graph is not the model."""
     if model.evaluated_by == "clean room":
         if not model.verified:
-            return f"model {model.label}: {model.measured.error}; it earns nothing from it"
+            return msg("note.clean_room.failed", model=model.label,
+                       error=model.measured.error or "")
         if model.reproducible is False:
-            return (f"model {model.label}: its exported graph does not compute what the model "
-                    "computed in the notebook's kernel on the same public inputs; it is scored "
-                    "on what the graph computes")
+            return msg("note.clean_room.not_reproducible", model=model.label)
         return None
-    why = model.graph_problem or "it was not exported"
-    return (f"model {model.label}: {why}; its metrics are what the notebook's kernel reported, "
-            "not verified, and checks of its architecture do not count it (unless a check's "
-            "selection says self_reported: true)")
+    if model.graph_problem:
+        return msg("note.clean_room.self_reported", model=model.label, why=model.graph_problem)
+    return msg("note.clean_room.not_exported", model=model.label)
 
 
 def _series(truth: Truth) -> ForecastSeries | None:
@@ -264,7 +272,7 @@ def _series(truth: Truth) -> ForecastSeries | None:
                                      for name, values in truth.baselines.items()})
 
 
-def _summary(model: ScoredModel) -> ModelSummary:
+def _summary(model: ScoredModel, language: str) -> ModelSummary:
     arch = model.architecture
     measured = model.measured
     fmt = measured.input
@@ -277,7 +285,7 @@ def _summary(model: ScoredModel) -> ModelSummary:
         forecast=list(model.forecast) if model.forecast is not None else None,
         layers=measured.layers,
         error=measured.error, input_format=describe_input(fmt) if fmt else None,
-        graph=model.graph.describe() if model.graph else model.graph_problem,
+        graph=render(model.graph.describe(), language) if model.graph else model.graph_problem,
         evaluated_by=model.evaluated_by, verified=model.verified)
 
 

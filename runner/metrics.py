@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from runner.i18n.message import Message, msg
+
 
 def accuracy(predicted: np.ndarray, target: np.ndarray) -> float:
     """Share of exactly matching labels."""
@@ -73,23 +75,27 @@ def _same_shape(predicted: np.ndarray, target: np.ndarray) -> None:
 @dataclass(frozen=True)
 class Metric:
     name: str
-    title: str
     higher_is_better: bool
     compute: Callable[[np.ndarray, np.ndarray], float]
-    decimals: int = 4
 
-    def show(self, value: float) -> str:
-        """The value as a report prints it."""
-        return f"{value:.{self.decimals}f}"
+    @property
+    def title(self) -> Message:
+        """The metric's name in words ("accuracy", "точность"): ``metric.<name>``."""
+        return msg(f"metric.{self.name}")
+
+    def show(self, value: float) -> Message:
+        """The value as a report prints it: ``metric.value.<name>`` decides the digits
+        (0.8970, 75.00) and the language the decimal sign (0,8970)."""
+        return msg(f"metric.value.{self.name}", value=value)
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in (
-    Metric("accuracy", "accuracy", True, accuracy),
-    Metric("rmse", "RMSE", False, rmse, 2),
-    Metric("mae", "MAE", False, mae, 2),
-    Metric("mape", "MAPE, %", False, mape, 2),
-    Metric("iou", "mean IoU", True, iou),
-    Metric("dice", "mean Dice", True, dice),
+    Metric("accuracy", True, accuracy),
+    Metric("rmse", False, rmse),
+    Metric("mae", False, mae),
+    Metric("mape", False, mape),
+    Metric("iou", True, iou),
+    Metric("dice", True, dice),
 )}
 
 TASK_METRICS: dict[str, tuple[str, ...]] = {

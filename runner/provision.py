@@ -27,6 +27,7 @@ from runner.datasets import (
 from runner.datasets.evaluation import evaluation_sets, perturbed_copy
 from runner.datasets.registry import Format, Task
 from runner.datasets.series import csv_text, load_series, public_part
+from runner.i18n.message import Message, msg
 from runner.report.model import Mode
 from runner.sandbox.job import JobDir
 from runner.spec import AssignmentSpec
@@ -40,10 +41,10 @@ class Truth:
 
     labels: np.ndarray | None = None  # class ids, or the values a forecast should give
     task: str = "classification"
-    evaluation_set: str = "none"
+    evaluation_set: Message = field(default_factory=lambda: msg("evaluation.none"))
     arguments: dict[str, np.ndarray] = field(default_factory=dict)
     perturbed_labels: np.ndarray | None = None  # of the perturbed copy of the inputs
-    perturbation: str = ""  # what the copy's noise is, in words
+    perturbation: Message | None = None  # what the copy's noise is, in words
     baselines: dict[str, np.ndarray] = field(default_factory=dict)  # forecasts without a model
     history: np.ndarray | None = None  # what a forecast starts from
 
@@ -95,7 +96,8 @@ def _models(spec: AssignmentSpec, job: JobDir, mode: Mode, data_dir: Path | None
         perturbed = perturbed_copy(dataset, sets.eval_x, sets.eval_y, rng)
         if perturbed is not None and dataset.perturbation is not None:
             arrays["perturbed_inputs"], truth.perturbed_labels = perturbed
-            truth.perturbation = f"noise of up to ±{dataset.perturbation.noise:g}"
+            truth.perturbation = msg("evaluation.perturbation",
+                                     noise=float(dataset.perturbation.noise))
     for name, array in arrays.items():
         if array is None:
             continue

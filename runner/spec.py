@@ -88,11 +88,29 @@ class Collect(_Spec):
     functions: list[CollectFunction] = Field(default_factory=list)
 
 
+LocalText = str | dict[str, str]
+"""A text in one language, or one per language: ``{ru: …, en: …}``."""
+
+
+def local_text(text: LocalText, language: str) -> str:
+    """``text`` in ``language``; else in English; else in the first language it has."""
+    if isinstance(text, str):
+        return text
+    return text.get(language) or text.get("en") or next(iter(text.values()))
+
+
+def _texts(text: LocalText) -> LocalText:
+    if isinstance(text, dict) and (not text or not all(text.values())):
+        raise ValueError("a title per language needs at least one language and no empty text")
+    return text
+
+
 class CheckSpec(_Spec):
     """One scored check; ``params`` are validated by the check kind's own model."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    title: str
+    title: LocalText = Field(description="What the check checks; one text, or one per "
+                             "language ({ru: …, en: …}).")
     kind: str
     points: float = Field(gt=0)
     public: bool = Field(True, description="Shown and scored in `nngrade check` (student mode).")
@@ -101,7 +119,10 @@ class CheckSpec(_Spec):
 
 class AssignmentSpec(_Spec):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    title: str
+    title: LocalText
+    language: str = Field("en", pattern=r"^[a-z]{2}$", description="The language the course "
+                          "is taught in: reports are written in it, unless --lang or "
+                          "$NNGRADE_LANG says otherwise.")
     course: str = Field(description="Where the task comes from: course and lesson.")
     task: str = Field("README.md", description="Task text students read, next to the spec.")
     frameworks: list[Framework] = Field(min_length=1)
@@ -112,6 +133,13 @@ class AssignmentSpec(_Spec):
                          "2 what those removed (np.float, keras.layers.core, lr=, "
                          "fit_generator, ...); each use is listed in the report's notes.")
     checks: list[CheckSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _titles(self) -> AssignmentSpec:
+        _texts(self.title)
+        for check in self.checks:
+            _texts(check.title)
+        return self
 
     @model_validator(mode="after")
     def _unique_check_ids(self) -> AssignmentSpec:

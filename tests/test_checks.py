@@ -9,6 +9,7 @@ from graders.architecture import summarise
 from graders.autograd_derivative import df, f
 from graders.context import CellReport, FunctionResult, GradingContext, ScoredModel
 from runner import assignments
+from runner.i18n.render import render
 from runner.measurements import Layer, MeasuredModel
 from runner.report.model import Mode
 from runner.scoring import score
@@ -240,7 +241,8 @@ def test_a_metric_where_lower_is_better_gets_credit_from_floor_down_to_target():
     model = ScoredModel(measured, summarise(layers), None, {"rmse": 75.0})
     verdict = metric_check(params, GradingContext(mode="grade", models=[model]))
     assert verdict.fraction == pytest.approx(0.5)
-    assert "RMSE 75.00" in verdict.message and "partial credit" in verdict.message
+    text = render(verdict.message, "en")
+    assert "RMSE 75.00" in text and "partial credit" in text
     with pytest.raises(ValueError, match="better when lower"):
         MetricParams(metric="rmse", floor=50, target=100)
 

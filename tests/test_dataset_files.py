@@ -11,6 +11,7 @@ from runner.datasets import get_spec, registry
 from runner.datasets.evaluation import evaluation_sets
 from runner.datasets.generated import draw
 from runner.datasets.registry import DatasetFileError, load_dataset_file
+from runner.i18n.render import render
 from runner.paths import ProjectPaths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,7 +76,8 @@ def test_hidden_points_are_fresh_each_run_and_public_ones_are_fixed():
     assert np.array_equal(grade[0].calibration_x, check[1].calibration_x)
     assert not np.array_equal(check[0].calibration_x[:100], check[0].eval_x[:100])
     assert len(grade[0].eval_x) == spec.split.heldout
-    assert "hidden" in grade[0].description and "public" in check[0].description
+    assert render(grade[0].description, "en").startswith("hidden fresh sample (2000 points")
+    assert render(check[0].description, "en").startswith("public sample")
 
 
 def test_only_loaders_of_other_datasets_are_named_and_with_their_titles():

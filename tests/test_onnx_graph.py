@@ -12,6 +12,7 @@ from onnx import TensorProto, helper
 from torch import nn
 
 from graders.architecture import summarise
+from runner.i18n.render import render
 from runner.onnx_graph import GraphRefused, load_graph, summarise_graph
 
 
@@ -44,7 +45,8 @@ def test_an_alexnet_style_cnn_is_read_with_its_kernels_channels_and_params(tmp_p
     graph = summarise_graph(load_graph(_export(model, torch.randn(2, 1, 28, 28),
                                                tmp_path / "cnn.onnx")))
     architecture = summarise(graph.layers)
-    assert architecture.describe() == "CNN 32/64 channels, kernels 5, 3, 2 conv-pool blocks"
+    assert render(architecture.describe(), "en") == \
+        "CNN 32/64 channels, kernels 5, 3, 2 conv-pool blocks"
     # Batch normalisation is folded into the convolution on export: its scale and shift
     # become the convolution's weights and bias, and its running statistics vanish.
     own = sum(p.numel() for p in model.parameters()) - 2 * 64
@@ -69,7 +71,7 @@ def test_a_residual_block_is_a_skip_connection_and_an_lstm_a_recurrent_layer(tmp
 
     lstm = summarise_graph(load_graph(_export(Forecaster(), torch.randn(2, 12, 1),
                                               tmp_path / "lstm.onnx")))
-    assert summarise(lstm.layers).describe() == "RNN: LSTM(32), then 1 dense layer"
+    assert render(summarise(lstm.layers).describe(), "en") == "RNN: LSTM(32), then 1 dense layer"
 
 
 def test_files_that_are_not_plain_graphs_are_refused_with_a_reason(tmp_path, monkeypatch):

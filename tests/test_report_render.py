@@ -13,11 +13,13 @@ from rich.console import Console
 
 from graders.context import CellReport, GradingContext
 from graders.execution import executes
+from runner.i18n.render import render
 from runner.measurements import Layer, LayerKind
 from runner.report.console import print_summary
 from runner.report.html import render_html
 from runner.report.markdown import render_markdown
 from runner.report.model import (
+    REPORT_SCHEMA_VERSION,
     CellOutcome,
     CheckOutcome,
     Execution,
@@ -155,7 +157,7 @@ def test_every_text_names_a_failed_cell_by_its_number_among_the_code_cells() -> 
     report = cnn_report()
     cells = [CellReport(c.index, c.status, c.error) for c in report.execution.cells]
     verdict = executes(None, GradingContext(mode="check", cells=cells))
-    assert verdict.message.startswith("code cell 3 raised an error: Traceback")
+    assert render(verdict.message, "en").startswith("code cell 3 raised an error: Traceback")
     assert "- Code cell 3: error (0.3 s)" in render_markdown(report)
     page = render_html(report)
     assert "<h3>Code cell 3: error (0.3 s)</h3>" in page
@@ -312,7 +314,7 @@ def test_a_forecasting_report_shows_its_metric_baselines_and_forecast_plot():
     print_summary(report, console)
     text = console.file.getvalue()
     assert "Measured on: hidden 24 values" in text and "RMSE" in text
-    # Schema 2 round-trips through JSON with the forecast and the baselines.
+    # The schema round-trips through JSON with the forecast and the baselines.
     again = Report.model_validate_json(report.model_dump_json())
     assert again.models[0].forecast == report.models[0].forecast
-    assert again.schema_version == 2 and again.series is not None
+    assert again.schema_version == REPORT_SCHEMA_VERSION and again.series is not None

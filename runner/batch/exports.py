@@ -4,6 +4,10 @@
 - ``moodle_grades.csv``: Moodle's offline grading worksheet ("Upload grading worksheet"
   in the assignment): ``Identifier`` is ``Participant <id>`` from Moodle's download layout.
 - ``students/<id>/results.json``: the Gradescope autograder format, one per student.
+
+Column names and Gradescope's keys are the formats' own and stay as they are; the words
+for people (Moodle's feedback comments, Gradescope's output) are in the batch's language,
+and the check titles and messages they include come from the reports, already in theirs.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import json
 from pathlib import Path
 
 from runner.batch.gradebook import Grade
+from runner.i18n.message import msg
+from runner.i18n.render import Translator
 from runner.report.model import Report
 from runner.report.write import write_atomic
 from runner.spec import AssignmentSpec
@@ -45,8 +51,19 @@ def write_grades_csv(spec: AssignmentSpec, grades: list[Grade], out_dir: Path) -
     return path
 
 
-def moodle_worksheet(grades: list[Grade]) -> tuple[str, int]:
-    """Moodle's grading worksheet for the students with a participant id; and how many lack one."""
+STATUSES = ("graded", "partial", "failed", "problem")
+
+
+def _status_word(t: Translator, status: str) -> str:
+    return t(f"batch.status.{status}") if status in STATUSES else status
+
+
+def moodle_worksheet(grades: list[Grade], language: str = "en") -> tuple[str, int]:
+    """Moodle's grading worksheet for the students with a participant id; and how many lack one.
+
+    The columns are Moodle's own; the feedback comments are in ``language``.
+    """
+    t = Translator(language)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["Identifier", "Full name", "Grade", "Maximum Grade", "Feedback comments"])
@@ -57,24 +74,33 @@ def moodle_worksheet(grades: list[Grade]) -> tuple[str, int]:
             continue
         writer.writerow([f"Participant {grade.participant}", grade.full_name or grade.student,
                          f"{grade.score:g}" if grade.status != "problem" else "",
-                         f"{grade.max_score:g}", _feedback(grade)])
+                         f"{grade.max_score:g}", _feedback(grade, t)])
     return buffer.getvalue(), left_out
 
 
-def _feedback(grade: Grade) -> str:
+def _feedback(grade: Grade, t: Translator) -> str:
     if grade.status == "problem":
-        return f"nngrade could not grade this submission: {grade.problem}"
-    checks = ", ".join(f"{c['id']} {c['points']:g}/{c['max_points']:g}" for c in grade.checks)
-    return f"nngrade: {grade.score:g}/{grade.max_score:g} ({grade.status}); {checks}"
+        return t("batch.moodle.problem", problem=grade.problem or "")
+    checks = [msg("batch.moodle.check", id=str(c["id"]), points=float(c["points"]),
+                  max=float(c["max_points"])) for c in grade.checks]
+    return t("batch.moodle.feedback", score=float(grade.score), max=float(grade.max_score),
+             status=_status_word(t, grade.status), checks=checks)
 
 
-def gradescope_results(report: Report) -> dict:
-    """Gradescope's results.json: score, time, and one test per check."""
+def gradescope_results(report: Report, language: str | None = None) -> dict:
+    """Gradescope's results.json: score, time, and one test per check.
+
+    The output's words are in ``language`` (default: the report's own); the check titles,
+    messages and notes are the report's, in the language it was rendered in.
+    """
+    t = Translator(language or report.language)
+    output = t("batch.gradescope.output", title=report.assignment_title,
+               score=float(report.score), max=float(report.max_score),
+               status=_status_word(t, report.status.value))
     return {
         "score": report.score,
         "execution_time": round(report.execution.seconds),
-        "output": f"{report.assignment_title}: {report.score:g}/{report.max_score:g} "
-                  f"({report.status.value})" + "".join(f"\n{note}" for note in report.notes),
+        "output": output + "".join(f"\n{note}" for note in report.notes),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [{"name": check.title, "number": check.id, "score": check.points,
@@ -85,14 +111,17 @@ def gradescope_results(report: Report) -> dict:
     }
 
 
-def write_gradescope_results(report: Report, student_dir: Path) -> Path:
+def write_gradescope_results(report: Report, student_dir: Path,
+                             language: str | None = None) -> Path:
     path = student_dir / "results.json"
-    write_atomic(path, json.dumps(gradescope_results(report), ensure_ascii=False, indent=1))
+    write_atomic(path, json.dumps(gradescope_results(report, language), ensure_ascii=False,
+                                  indent=1))
     return path
 
 
-def write_moodle_worksheet(grades: list[Grade], out_dir: Path) -> tuple[Path, int]:
-    text, left_out = moodle_worksheet(grades)
+def write_moodle_worksheet(grades: list[Grade], out_dir: Path,
+                           language: str = "en") -> tuple[Path, int]:
+    text, left_out = moodle_worksheet(grades, language)
     path = out_dir / "moodle_grades.csv"
     write_atomic(path, text)
     return path, left_out

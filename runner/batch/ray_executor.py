@@ -17,6 +17,7 @@ from pathlib import Path
 from runner.assignments import Assignment
 from runner.batch.run import Outcome, Task, problem_text
 from runner.errors import SandboxUnavailable
+from runner.i18n.render import Translator
 from runner.paths import ProjectPaths
 from runner.report.model import Report
 from runner.spec import GpuPolicy
@@ -26,7 +27,7 @@ REPORT_FILES = ("report.json", "report.md", "report.html", "executed.ipynb")
 
 def grade_remote(assignment_id: str, home: str, notebook_name: str, notebook: bytes,
                  backend_name: str, image: str | None, data_dir: str | None,
-                 use_gpu: bool) -> dict:
+                 use_gpu: bool, language: str = "en") -> dict:
     """The task body, run in a Ray worker: grade one notebook, return the report files."""
     import ray
 
@@ -44,13 +45,13 @@ def grade_remote(assignment_id: str, home: str, notebook_name: str, notebook: by
             path.write_bytes(notebook)
             out = Path(tmp) / "out"
             grade(assignment, path, out, mode=Mode.grade, backend=backend,
-                  data_dir=Path(data_dir) if data_dir else None, gpus=gpus)
+                  data_dir=Path(data_dir) if data_dir else None, gpus=gpus, language=language)
             return {"files": {name: (out / name).read_bytes() for name in REPORT_FILES
                               if (out / name).is_file()}}
     except SandboxUnavailable as error:
         return {"fatal": f"{error.message} ({error.hint})" if error.hint else error.message}
     except Exception as error:  # one submission, whatever it did
-        return {"problem": problem_text(error)}
+        return {"problem": problem_text(error, language)}
 
 
 class RayExecutor:
@@ -86,12 +87,12 @@ class RayExecutor:
                 try:
                     data = notebook.read_bytes()
                 except OSError as error:
-                    yield task, problem_text(error)
+                    yield task, problem_text(error, task.language)
                     continue
                 running[remote.remote(assignment.spec.id, home, notebook.name, data,
                                       self.backend_name, self.image,
                                       str(self.data_dir) if self.data_dir else None,
-                                      use_gpu)] = task
+                                      use_gpu, task.language)] = task
             if not running:
                 continue
             done, _ = ray.wait(list(running), num_returns=1)
@@ -100,7 +101,8 @@ class RayExecutor:
                 try:
                     payload = ray.get(ref)
                 except ray.exceptions.RayError as error:  # the worker died with this task
-                    yield task, f"the Ray task grading it failed: {_first_line(error)}"
+                    yield task, Translator(task.language)("batch.problem.ray_failed",
+                                                          error=_first_line(error))
                     continue
                 yield task, _outcome(task, payload)
 
@@ -125,7 +127,7 @@ def _outcome(task: Task, payload: dict) -> Outcome:
                 (task.folder / name).write_bytes(data)
         return Report.model_validate_json(payload["files"]["report.json"])
     except Exception as error:  # one submission, whatever came back for it
-        return problem_text(error)
+        return problem_text(error, task.language)
 
 
 def _first_line(error: BaseException) -> str:

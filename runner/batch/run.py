@@ -24,6 +24,8 @@ from runner.batch.gradebook import Grade, Gradebook
 from runner.batch.intake import Entry, safe_name
 from runner.errors import NngradeError, SandboxUnavailable
 from runner.grading import grade, grader_version
+from runner.i18n.language import choose_language
+from runner.i18n.render import Translator
 from runner.report.model import Mode, Report
 from runner.sandbox.backends import Backend
 from runner.spec import GpuPolicy
@@ -38,6 +40,7 @@ class Task:
 
     entry: Entry
     folder: Path
+    language: str = "en"  # of its report, results.json and problem text
 
 
 class Executor(Protocol):
@@ -52,6 +55,7 @@ class BatchResult:
     graded: list[Grade] = field(default_factory=list)
     skipped: list[Grade] = field(default_factory=list)
     problems: list[Grade] = field(default_factory=list)
+    language: str = "en"  # the batch's: for its summary page and Moodle worksheet too
 
 
 def student_folder(out_dir: Path, student: str) -> Path:
@@ -60,16 +64,23 @@ def student_folder(out_dir: Path, student: str) -> Path:
 
 def run_batch(assignment: Assignment, entries: list[Entry], out_dir: Path, book: Gradebook,
               executor: Executor, *, regrade: bool = False,
-              on_event: EventCallback = lambda kind, entry, grade: None) -> BatchResult:
-    """Grade every entry not already current in ``book``; returns what happened to each."""
+              on_event: EventCallback = lambda kind, entry, grade: None,
+              language: str | None = None) -> BatchResult:
+    """Grade every entry not already current in ``book``; returns what happened to each.
+
+    ``language`` (``--lang``; else ``$NNGRADE_LANG``, else the spec's) is the language of
+    the reports, results.json files and problem texts; ``BatchResult.language`` says which
+    it was, for the summary page and the Moodle worksheet.
+    """
     spec = assignment.spec
     version = grader_version(assignment)
-    result = BatchResult()
+    language = choose_language(language, spec.language)
+    result = BatchResult(language=language)
     tasks: list[Task] = []
     for entry in entries:
         kept = None if regrade or entry.notebook is None else book.get(spec.id, entry.student)
         if entry.notebook is None:
-            problem = entry.problem or "no notebook"
+            problem = entry.problem or Translator(language)("batch.problem.no_notebook")
             grade_ = book.put(_problem(spec.id, spec.max_score, version, entry, problem))
             result.problems.append(grade_)
             on_event("done", entry, grade_)
@@ -77,7 +88,7 @@ def run_batch(assignment: Assignment, entries: list[Entry], out_dir: Path, book:
             result.skipped.append(kept)
             on_event("skip", entry, kept)
         else:
-            tasks.append(Task(entry, student_folder(out_dir, entry.student)))
+            tasks.append(Task(entry, student_folder(out_dir, entry.student), language))
 
     def started(task: Task) -> None:
         on_event("start", task.entry, None)
@@ -108,11 +119,11 @@ class LocalExecutor:
                 on_start(task)
                 return grade(assignment, task.entry.notebook, task.folder, mode=Mode.grade,
                              backend=self.backend, data_dir=self.data_dir,
-                             gpus=[gpu] if gpu is not None else [])
+                             gpus=[gpu] if gpu is not None else [], language=task.language)
             except SandboxUnavailable:
                 raise  # this machine cannot grade anything: stop; a rerun resumes
             except Exception as error:  # one submission, whatever it did
-                return problem_text(error)
+                return problem_text(error, task.language)
             finally:
                 if gpu is not None:
                     slots.put(gpu)
@@ -129,7 +140,7 @@ class LocalExecutor:
                     future.cancel()
 
 
-def problem_text(error: BaseException) -> str:
+def problem_text(error: BaseException, language: str = "en") -> str:
     """Why one submission could not be graded, in a line for its gradebook row.
 
     Errors nngrade anticipated say so in their own words; anything else is named with
@@ -139,7 +150,7 @@ def problem_text(error: BaseException) -> str:
         return error.message
     detail = str(error).strip().splitlines()
     text = f"{type(error).__name__}: {detail[0] if detail else ''}".rstrip(": ")
-    return f"nngrade could not grade this submission ({text[:300]})"
+    return Translator(language)("batch.problem.crashed", error=text[:300])
 
 
 def with_cpu_share(assignment: Assignment, jobs: int, *,
@@ -174,10 +185,10 @@ def _record(outcome: Outcome, task: Task, assignment_id: str, max_score: float, 
     """The gradebook row for one outcome; a report that cannot be handed on is a problem."""
     if isinstance(outcome, Report):
         try:
-            write_gradescope_results(outcome, task.folder)
+            write_gradescope_results(outcome, task.folder, task.language)
             return _from_report(outcome, task, version, out_dir)
         except Exception as error:  # one submission, whatever it did
-            outcome = problem_text(error)
+            outcome = problem_text(error, task.language)
     return _problem(assignment_id, max_score, version, task.entry, outcome)
 
 

@@ -5,7 +5,8 @@ the class found hard, which submissions were slow or could not be graded, which
 pairs look alike, and every student's row with a link to that student's report.
 Like the per-student report it loads nothing (inline CSS and SVG, no scripts, a
 Content-Security-Policy), and every student id and name, which come from file
-names, is escaped.
+names, is escaped. Every word on it comes from the ``batch`` message catalogue, in
+the batch's language, and numbers are written that language's way.
 """
 
 from __future__ import annotations
@@ -14,23 +15,27 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from runner.batch.gradebook import Grade
-from runner.report.html import _e, html_page
-from runner.report.markdown import MISSING, fmt_num, fmt_points, fmt_seconds, one_line, plural
+from runner.i18n.message import msg
+from runner.i18n.render import Translator
+from runner.report.html import CSP, CSS, _e
+from runner.report.markdown import MISSING, one_line
 from runner.report.plots import CNN_COLOR, MLP_COLOR, _to_svg
 from runner.report.write import write_atomic
-from runner.spec import AssignmentSpec
+from runner.spec import AssignmentSpec, local_text
 
 SUMMARY_FILE = "summary.html"
 PASS_FRACTION = 0.6  # a student passes with at least 60% of the maximum score
 SLOWEST = 10
 ASSESSED = ("graded", "partial", "failed")  # every status but "problem" has a score
+STATUSES = (*ASSESSED, "problem")
 CHECK_LABEL_CHARS = 40
 
 SUMMARY_CSS = """
+body { font-family: "DejaVu Sans", "Noto Sans", system-ui, Arial, sans-serif; }
 .counts { display: flex; flex-wrap: wrap; gap: 8px; margin: 12px 0; }
 .count { border: 1px solid var(--line); border-radius: 8px; padding: 6px 12px; min-width: 90px; }
 .count b { display: block; font-size: 1.4em; }
@@ -73,6 +78,47 @@ class _CheckRate:
         return self.passed / self.total if self.total else 0.0
 
 
+class _Html(str):
+    """Markup already escaped: a template parameter :func:`_html` leaves as it is."""
+
+
+def _html(t: Translator, message_id: str, /, **params: Any) -> str:
+    """A catalogue sentence as HTML: the template and every text parameter escaped, except
+    :class:`_Html` ones; numbers, lists and nested messages are rendered as usual."""
+    slots: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, str):
+            token = f"\ue000{len(slots)}\ue001"  # private-use marks, which _e keeps
+            slots[token] = value if isinstance(value, _Html) else _e(value)
+            value = token
+        values[name] = value
+    text = _e(t(message_id, **values))
+    for token, value in slots.items():
+        text = text.replace(token, value)
+    return text
+
+
+def _round(value: float) -> float:
+    """Points without float noise, for a template to write: 7.2500001 -> 7.25, -0.0 -> 0."""
+    return round(float(value), 2) + 0.0
+
+
+def _num(t: Translator, value: float) -> str:
+    """Points the language's way: 2.0 -> '2', 7.25 -> '7.25' (in Russian '7,25')."""
+    return t.number(_round(value))
+
+
+def _points(t: Translator, points: float, max_points: float) -> str:
+    return t("batch.points", points=_round(points), max=_round(max_points))
+
+
+def _count_label(t: Translator, unit: str, count: int) -> str:
+    """The word of a plural unit (``unit.student``: "3 студента") without its number, to
+    set the number apart in a box; a template with the number elsewhere shows it twice."""
+    return t(unit, n=count).removeprefix(t.number(count)).strip()
+
+
 def _max(grade: Grade, spec: AssignmentSpec) -> float:
     return grade.max_score if grade.max_score > 0 else spec.max_score
 
@@ -89,7 +135,7 @@ def _check_passed(check: dict) -> bool:
     return check.get("points", 0) >= check.get("max_points", 0) > 0
 
 
-def _check_rates(spec: AssignmentSpec, assessed: list[Grade]) -> list[_CheckRate]:
+def _check_rates(spec: AssignmentSpec, assessed: list[Grade], language: str) -> list[_CheckRate]:
     """Per spec check: how many assessed students passed it (a missing result counts as not)."""
     rates = []
     for check in spec.checks:
@@ -97,26 +143,30 @@ def _check_rates(spec: AssignmentSpec, assessed: list[Grade]) -> list[_CheckRate
                    for g in assessed]
         points = [float(r.get("points", 0.0)) if r else 0.0 for r in results]
         rates.append(_CheckRate(
-            id=check.id, title=check.title, max_points=check.points,
+            id=check.id, title=local_text(check.title, language), max_points=check.points,
             passed=sum(1 for r in results if r is not None and _check_passed(r)),
             total=len(assessed), mean_points=statistics.fmean(points) if points else 0.0))
     return rates
 
 
-def _pct(part: int, whole: int) -> str:
-    return f"{part / whole:.0%}" if whole else MISSING
+def _pct(t: Translator, part: int, whole: int) -> str:
+    return t("batch.percent", share=part / whole) if whole else MISSING
 
 
-def _link(grade: Grade | None, text: str = "report") -> str:
+def _link(t: Translator, grade: Grade | None, text_id: str = "batch.link.report") -> str:
     """A relative link to the student's report.html; the path is URL-quoted, then escaped."""
     if grade is None or not grade.report_dir:
         return MISSING
     href = quote(f"{grade.report_dir.strip('/')}/report.html")
-    return f'<a href="{_e(href)}">{_e(text)}</a>'
+    return f'<a href="{_e(href)}">{_html(t, text_id)}</a>'
 
 
-def _status(grade: Grade) -> str:
-    return f'<span class="st st-{_e(grade.status)}">{_e(grade.status)}</span>'
+def _status_word(t: Translator, status: str) -> str:
+    return t(f"batch.status.{status}") if status in STATUSES else status
+
+
+def _status(t: Translator, grade: Grade) -> str:
+    return f'<span class="st st-{_e(grade.status)}">{_e(_status_word(t, grade.status))}</span>'
 
 
 def _student(grade: Grade) -> str:
@@ -128,29 +178,45 @@ def _table(head: str, rows: list[str]) -> str:
             + "\n".join(rows) + "\n</tbody></table></div>")
 
 
+def _heads(t: Translator, *columns: str) -> str:
+    """Table heads by column id; a ``num:`` prefix right-aligns the column."""
+    cells = []
+    for column in columns:
+        numeric = column.startswith("num:")
+        name = column.removeprefix("num:")
+        text = _html(t, f"batch.column.{name}") if name != "#" else "#"
+        cells.append(f'<th class="num">{text}</th>' if numeric else f"<th>{text}</th>")
+    return "".join(cells)
+
+
 # --- sections --------------------------------------------------------------------------
 
 
-def _header(spec: AssignmentSpec, grades: list[Grade], assessed: list[Grade],
+def _header(t: Translator, spec: AssignmentSpec, grades: list[Grade], assessed: list[Grade],
             heading: str) -> str:
-    by_status = {s: sum(g.status == s for g in grades) for s in (*ASSESSED, "problem")}
-    counts = [("students", str(len(grades)))] + [(s, str(n)) for s, n in by_status.items()]
+    by_status = {s: sum(g.status == s for g in grades) for s in STATUSES}
+    counts = [(_count_label(t, "unit.student", len(grades)), t.number(len(grades)))]
+    counts += [(t(f"batch.status.{s}"), t.number(n)) for s, n in by_status.items()]
     if assessed:
         scores = [g.score for g in assessed]
         passed = sum(_passes(g, spec) for g in assessed)
-        counts += [("mean score", fmt_points(statistics.fmean(scores), spec.max_score)),
-                   ("median score", fmt_points(statistics.median(scores), spec.max_score)),
-                   ("pass rate", f"{_pct(passed, len(assessed))} ({passed} of {len(assessed)})")]
+        counts += [
+            (t("batch.count.mean"), _points(t, statistics.fmean(scores), spec.max_score)),
+            (t("batch.count.median"), _points(t, statistics.median(scores), spec.max_score)),
+            (t("batch.count.pass_rate"),
+             t("batch.count.pass_rate_value", share=passed / len(assessed), passed=passed,
+               total=len(assessed)))]
     boxes = "\n".join(f'<div class="count"><b>{_e(value)}</b><span>{_e(label)}</span></div>'
                       for label, value in counts)
-    note = (f"<p class=\"sub\">Mean, median and pass rate are over the {len(assessed)} "
-            f"graded, partial and failed submissions; problems have no score. A student passes "
-            f"with at least {PASS_FRACTION:.0%} of {fmt_num(spec.max_score)} points.</p>"
-            if assessed else "")
+    note = ('<p class="sub">' + _html(t, "batch.summary.note", n=len(assessed),
+                                      share=PASS_FRACTION, max=_round(spec.max_score))
+            + "</p>" if assessed else "")
+    subtitle = _html(t, "batch.summary.subtitle", id=_Html(f"<code>{_e(spec.id)}</code>"),
+                     title=local_text(spec.title, t.language))
     return f"""<header>
 <div>
 <h1>{_e(heading)}</h1>
-<p class="sub">Class summary for <code>{_e(spec.id)}</code>: {_e(spec.title)}</p>
+<p class="sub">{subtitle}</p>
 </div>
 </header>
 <div class="counts">
@@ -159,22 +225,24 @@ def _header(spec: AssignmentSpec, grades: list[Grade], assessed: list[Grade],
 {note}"""
 
 
-def _draw_scores(ax, scores: list[float], max_score: float) -> None:
+def _draw_scores(ax, scores: list[float], max_score: float, t: Translator) -> None:
     import numpy as np
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     bins = int(np.ceil(max_score)) if max_score <= 20 else 20
     ax.hist(scores, bins=np.linspace(0.0, max_score, bins + 1), color=CNN_COLOR,
             edgecolor="white")
     ax.axvline(PASS_FRACTION * max_score, color=MLP_COLOR, linestyle="--", linewidth=1,
-               label=f"pass mark ({PASS_FRACTION:.0%})")
+               label=t("batch.scores.pass_mark", share=PASS_FRACTION))
     ax.axvline(statistics.fmean(scores), color="#2f855a", linewidth=1,
-               label=f"mean ({fmt_num(statistics.fmean(scores))})")
+               label=t("batch.scores.mean", mean=_round(statistics.fmean(scores))))
     ax.set_xlim(0.0, max_score)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: _num(t, value)))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(f"Score (out of {fmt_num(max_score)})")
-    ax.set_ylabel("Students")
-    ax.set_title("Score distribution")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _num(t, value)))
+    ax.set_xlabel(t("batch.scores.axis_x", max=_round(max_score)))
+    ax.set_ylabel(t("batch.scores.axis_y"))
+    ax.set_title(t("batch.scores.heading"))
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
 
@@ -184,116 +252,118 @@ def _check_label(title: str) -> str:
     return one_line(title, CHECK_LABEL_CHARS).replace("$", r"\$")
 
 
-def _draw_checks(ax, rates: list[_CheckRate]) -> None:
+def _draw_checks(ax, rates: list[_CheckRate], t: Translator) -> None:
     positions = list(range(len(rates)))
     bars = ax.barh(positions, [100.0 * r.rate for r in rates], color=CNN_COLOR)
-    ax.bar_label(bars, labels=[f"{r.rate:.0%} ({r.passed}/{r.total})" for r in rates],
+    ax.bar_label(bars, labels=[t("batch.checks.bar", share=r.rate, passed=r.passed,
+                                 total=r.total) for r in rates],
                  padding=3, fontsize=8)
     ax.set_yticks(positions, [_check_label(r.title) for r in rates])
     ax.invert_yaxis()  # first check on top, as in the spec
     ax.set_xlim(0.0, 118.0)  # room for the labels right of a full bar
     ax.set_xticks([0, 20, 40, 60, 80, 100])
-    ax.set_xlabel("Students who passed the check (%)")
-    ax.set_title("Pass rate per check")
+    ax.set_xlabel(t("batch.checks.axis_x"))
+    ax.set_title(t("batch.checks.heading"))
     ax.grid(axis="x", alpha=0.3)
 
 
 def _figure(key: str, title: str, svg: str, caption: str) -> str:
+    """``title`` is text; ``caption`` is HTML already escaped."""
     return (f'<figure id="plot-{key}" aria-label="{_e(title)}">\n{svg}\n'
-            f"<figcaption>{_e(caption)}</figcaption>\n</figure>")
+            f"<figcaption>{caption}</figcaption>\n</figure>")
 
 
-def _distribution(spec: AssignmentSpec, grades: list[Grade], assessed: list[Grade]) -> str:
-    head = "<h2>Score distribution</h2>"
+def _distribution(t: Translator, spec: AssignmentSpec, grades: list[Grade],
+                  assessed: list[Grade]) -> str:
+    title = t("batch.scores.heading")
+    head = f"<h2>{_e(title)}</h2>"
     if not assessed:
-        return (f"{head}\n<p>No plots: "
-                + ("there are no students in this batch." if not grades else
-                   "no submission could be graded, every one is a problem (listed below).")
-                + "</p>")
+        why = "batch.scores.no_students" if not grades else "batch.scores.all_problems"
+        return f"{head}\n<p>{_html(t, why)}</p>"
     problems = len(grades) - len(assessed)
-    svg = _to_svg(_draw_scores, "scores", [g.score for g in assessed], spec.max_score)
-    caption = (f"Scores of {plural(len(assessed), 'graded, partial or failed submission')}"
-               + (f"; {plural(problems, 'problem')} not shown, listed below." if problems
-                  else "."))
-    return f"{head}\n" + _figure("scores", "Score distribution", svg, caption)
+    svg = _to_svg(_draw_scores, "scores", [g.score for g in assessed], spec.max_score, t)
+    caption = (_html(t, "batch.scores.caption_hidden", n=len(assessed),
+                     hidden=msg("batch.unit.problem", n=problems)) if problems
+               else _html(t, "batch.scores.caption", n=len(assessed)))
+    return f"{head}\n" + _figure("scores", title, svg, caption)
 
 
-def _checks(spec: AssignmentSpec, assessed: list[Grade]) -> str:
-    head = "<h2>Pass rate per check</h2>"
+def _checks(t: Translator, spec: AssignmentSpec, assessed: list[Grade]) -> str:
+    title = t("batch.checks.heading")
+    head = f"<h2>{_e(title)}</h2>"
     if not assessed:
-        return f"{head}\n<p>No submission was graded, so no check has a pass rate.</p>"
-    rates = _check_rates(spec, assessed)
-    svg = _to_svg(_draw_checks, "checks", rates)
+        return f"{head}\n<p>{_html(t, 'batch.checks.none')}</p>"
+    rates = _check_rates(spec, assessed, t.language)
+    svg = _to_svg(_draw_checks, "checks", rates, t)
     rows = [f"<tr><td>{_e(r.title)}<br><code>{_e(r.id)}</code></td>"
-            f'<td class="num">{r.passed} of {r.total}</td>'
-            f'<td class="num">{_e(_pct(r.passed, r.total))}</td>'
-            f'<td class="num">{_e(fmt_points(r.mean_points, r.max_points))}</td></tr>'
+            f'<td class="num">{_html(t, "batch.checks.passed_of", passed=r.passed, total=r.total)}'
+            f"</td>"
+            f'<td class="num">{_e(_pct(t, r.passed, r.total))}</td>'
+            f'<td class="num">{_e(_points(t, r.mean_points, r.max_points))}</td></tr>'
             for r in rates]
-    table = _table('<th>Check</th><th class="num">Passed</th><th class="num">Pass rate</th>'
-                   '<th class="num">Mean points</th>', rows)
-    caption = (f"Share of the {len(assessed)} graded, partial and failed submissions that "
-               "passed each check.")
-    return f"{head}\n" + _figure("checks", "Pass rate per check", svg, caption) + "\n" + table
+    table = _table(_heads(t, "check", "num:passed", "num:pass_rate", "num:mean_points"), rows)
+    caption = _html(t, "batch.checks.caption", n=len(assessed))
+    return f"{head}\n" + _figure("checks", title, svg, caption) + "\n" + table
 
 
-def _slowest(grades: list[Grade], spec: AssignmentSpec) -> str:
-    head = f"<h2>Slowest submissions</h2>\n<p>The {SLOWEST} longest runs, slowest first.</p>"
+def _slowest(t: Translator, grades: list[Grade], spec: AssignmentSpec) -> str:
+    heading = f"<h2>{_html(t, 'batch.slowest.heading')}</h2>"
     timed = sorted((g for g in grades if g.seconds > 0), key=lambda g: (-g.seconds, g.student))
     if not timed:
-        return "<h2>Slowest submissions</h2>\n<p>No submission has a recorded run time.</p>"
-    rows = [f'<tr><td class="num">{i}</td><td>{_student(g)}</td><td>{_status(g)}</td>'
-            f'<td class="num">{_e(fmt_seconds(g.seconds))}</td>'
-            f'<td class="num">{_e(fmt_points(g.score, _max(g, spec)))}</td>'
-            f"<td>{_link(g)}</td></tr>"
+        return f"{heading}\n<p>{_html(t, 'batch.slowest.none')}</p>"
+    rows = [f'<tr><td class="num">{i}</td><td>{_student(g)}</td><td>{_status(t, g)}</td>'
+            f'<td class="num">{_e(t("batch.seconds", seconds=float(g.seconds)))}</td>'
+            f'<td class="num">{_e(_points(t, g.score, _max(g, spec)))}</td>'
+            f"<td>{_link(t, g)}</td></tr>"
             for i, g in enumerate(timed[:SLOWEST], start=1)]
-    return head + "\n" + _table('<th class="num">#</th><th>Student</th><th>Status</th>'
-                                '<th class="num">Time</th><th class="num">Score</th>'
-                                "<th>Report</th>", rows)
+    return (f"{heading}\n<p>{_html(t, 'batch.slowest.intro', n=SLOWEST)}</p>\n"
+            + _table(_heads(t, "num:#", "student", "status", "num:time", "num:score",
+                            "report"), rows))
 
 
-def _trouble(grades: list[Grade]) -> str:
-    head = "<h2>Failed and problem submissions</h2>"
+def _trouble(t: Translator, grades: list[Grade]) -> str:
+    head = f"<h2>{_html(t, 'batch.trouble.heading')}</h2>"
     bad = [g for g in grades if g.status in ("failed", "problem")]
     if not bad:
-        return f"{head}\n<p>None: every submission was graded.</p>"
+        return f"{head}\n<p>{_html(t, 'batch.trouble.none')}</p>"
     rows = []
     for g in bad:
-        why = g.problem or ("Nothing could be measured; the report says why." if g.report_dir
-                            else MISSING)
-        rows.append(f"<tr><td>{_student(g)}</td><td>{_status(g)}</td>"
-                    f"<td>{_e(one_line(why, 400))}</td><td>{_link(g)}</td></tr>")
-    note = ("<p>A <em>problem</em> submission was not graded at all (unreadable, missing, "
-            "or the grader could not run it); a <em>failed</em> one ran but nothing could "
-            "be measured.</p>")
+        why = g.problem or (t("batch.trouble.nothing_measured") if g.report_dir else MISSING)
+        rows.append(f"<tr><td>{_student(g)}</td><td>{_status(t, g)}</td>"
+                    f"<td>{_e(one_line(why, 400))}</td><td>{_link(t, g)}</td></tr>")
+    note = "<p>" + _html(t, "batch.trouble.note",
+                         problem=_Html(f"<em>{_e(t('batch.status.problem'))}</em>"),
+                         failed=_Html(f"<em>{_e(t('batch.status.failed'))}</em>")) + "</p>"
     return (f"{head}\n{note}\n"
-            + _table("<th>Student</th><th>Status</th><th>Problem</th><th>Report</th>", rows))
+            + _table(_heads(t, "student", "status", "problem", "report"), rows))
 
 
-def _similar(pairs: Sequence[SimilarPairLike], by_student: dict[str, Grade]) -> str:
-    head = ("<h2>Similar pairs</h2>\n<p>Pairs of submissions whose code looks alike. These "
-            "are leads for a human to judge, not proof of copying: shared starter code, "
-            "the same tutorial or a common idiom also make code alike.</p>")
+def _similar(t: Translator, pairs: Sequence[SimilarPairLike],
+             by_student: dict[str, Grade]) -> str:
+    head = (f"<h2>{_html(t, 'batch.similar.heading')}</h2>\n"
+            f"<p>{_html(t, 'batch.similar.intro')}</p>")
     if not pairs:
-        return f"{head}\n<p>No similar pairs were found.</p>"
+        return f"{head}\n<p>{_html(t, 'batch.similar.none')}</p>"
     rows = []
     for p in sorted(pairs, key=lambda p: (-float(p.score), str(p.first), str(p.second))):
         a, b = by_student.get(p.first), by_student.get(p.second)
         rows.append(f"<tr><td><code>{_e(one_line(str(p.first), 120))}</code></td>"
                     f"<td><code>{_e(one_line(str(p.second), 120))}</code></td>"
-                    f'<td class="num">{float(p.score):.0%}</td>'
-                    f'<td class="num">{int(p.shared_fingerprints)}</td>'
-                    f"<td>{_link(a, 'A')} · {_link(b, 'B')}</td></tr>")
-    return head + "\n" + _table("<th>Student A</th><th>Student B</th>"
-                                '<th class="num">Similarity</th>'
-                                '<th class="num">Shared fingerprints</th><th>Reports</th>', rows)
+                    f'<td class="num">{_e(t("batch.percent", share=float(p.score)))}</td>'
+                    f'<td class="num">{_e(t.number(int(p.shared_fingerprints)))}</td>'
+                    f"<td>{_link(t, a, 'batch.link.first')} · "
+                    f"{_link(t, b, 'batch.link.second')}</td></tr>")
+    return head + "\n" + _table(_heads(t, "student_a", "student_b", "num:similarity",
+                                       "num:shared_fingerprints", "reports"), rows)
 
 
-def _everyone(spec: AssignmentSpec, grades: list[Grade]) -> str:
-    head = "<h2>All students</h2>"
+def _everyone(t: Translator, spec: AssignmentSpec, grades: list[Grade]) -> str:
+    head = f"<h2>{_html(t, 'batch.everyone.heading')}</h2>"
     if not grades:
-        return f"{head}\n<p>No students in this batch.</p>"
-    check_heads = "".join(f'<th class="num" title="{_e(c.title)}">{_e(c.id)}</th>'
-                          for c in spec.checks)
+        return f"{head}\n<p>{_html(t, 'batch.everyone.none')}</p>"
+    check_heads = "".join(
+        f'<th class="num" title="{_e(local_text(c.title, t.language))}">{_e(c.id)}</th>'
+        for c in spec.checks)
     rows = []
     for g in grades:
         results = {c.get("id"): c for c in g.checks}
@@ -305,36 +375,58 @@ def _everyone(spec: AssignmentSpec, grades: list[Grade]) -> str:
                 continue
             mark = "pt-pass" if _check_passed(result) else "pt-fail"
             cells.append(f'<td class="num {mark}">'
-                         f"{_e(fmt_num(float(result.get('points', 0.0))))}</td>")
-        score = fmt_points(g.score, _max(g, spec)) if g.status != "problem" else MISSING
+                         f"{_e(_num(t, float(result.get('points', 0.0))))}</td>")
+        score = _points(t, g.score, _max(g, spec)) if g.status != "problem" else MISSING
         rows.append(f"<tr><td>{_student(g)}</td>"
                     f"<td>{_e(one_line(g.full_name, 120)) if g.full_name else MISSING}</td>"
-                    f'<td>{_status(g)}</td><td class="num">{_e(score)}</td>'
-                    + "".join(cells) + f"<td>{_link(g)}</td></tr>")
-    return head + "\n" + _table("<th>Student</th><th>Full name</th><th>Status</th>"
-                                f'<th class="num">Score</th>{check_heads}<th>Report</th>', rows)
+                    f'<td>{_status(t, g)}</td><td class="num">{_e(score)}</td>'
+                    + "".join(cells) + f"<td>{_link(t, g)}</td></tr>")
+    return head + "\n" + _table(_heads(t, "student", "full_name", "status", "num:score")
+                                + check_heads + _heads(t, "report"), rows)
+
+
+def _page(title: str, body: str, footer: str, language: str) -> str:
+    """The report's self-contained page (``runner.report.html``) in ``language``: inline CSS,
+    nothing loaded, scripts forbidden by its CSP. ``body`` and ``footer`` are HTML."""
+    return f"""<!DOCTYPE html>
+<html lang="{_e(language)}">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(title)}</title>
+<style>{CSS}{SUMMARY_CSS}</style>
+</head>
+<body>
+{body}
+<footer>{footer}</footer>
+</body>
+</html>
+"""
 
 
 def render_summary(spec: AssignmentSpec, grades: list[Grade], pairs: Sequence[SimilarPairLike],
-                   *, title: str | None = None) -> str:
-    """The whole summary.html page as a string."""
+                   *, title: str | None = None, language: str = "en") -> str:
+    """The whole summary.html page as a string, its words in ``language``."""
+    t = Translator(language)
     grades = sorted(grades, key=lambda g: g.student)
     assessed = [g for g in grades if g.status in ASSESSED]
-    heading = title or f"{spec.title}: class summary"
+    heading = title or t("batch.summary.title", title=local_text(spec.title, language))
     by_student = {g.student: g for g in grades}
-    body = "\n".join((_header(spec, grades, assessed, heading),
-                      _distribution(spec, grades, assessed), _checks(spec, assessed),
-                      _slowest(grades, spec), _trouble(grades), _similar(pairs, by_student),
-                      _everyone(spec, grades)))
+    body = "\n".join((_header(t, spec, grades, assessed, heading),
+                      _distribution(t, spec, grades, assessed), _checks(t, spec, assessed),
+                      _slowest(t, grades, spec), _trouble(t, grades),
+                      _similar(t, pairs, by_student), _everyone(t, spec, grades)))
     versions = ", ".join(sorted({g.grader_version for g in grades if g.grader_version}))
-    footer = "nngrade class summary" + (f" · graded by {_e(versions)}" if versions else "")
-    return html_page(heading, body, footer, SUMMARY_CSS)
+    footer = _html(t, "batch.summary.footer") + (
+        " · " + _html(t, "batch.summary.graded_by", versions=versions) if versions else "")
+    return _page(heading, body, footer, language)
 
 
 def write_summary(spec: AssignmentSpec, grades: list[Grade], pairs: Sequence[SimilarPairLike],
-                  out_dir: Path) -> Path:
-    """Write out_dir/summary.html atomically and return its path."""
-    text = render_summary(spec, grades, pairs)
+                  out_dir: Path, *, language: str = "en") -> Path:
+    """Write out_dir/summary.html atomically, in ``language``, and return its path."""
+    text = render_summary(spec, grades, pairs, language=language)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / SUMMARY_FILE
     write_atomic(path, text)

@@ -22,6 +22,7 @@ from runner.datasets.public import public_cache
 from runner.datasets.registry import DatasetSpec, Format
 from runner.datasets.series import load_series, public_part
 from runner.datasets.splits import load_official
+from runner.i18n.message import Message, msg
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class EvaluationSets:
     calibration_y: np.ndarray | None
     eval_x: np.ndarray
     eval_y: np.ndarray  # host only
-    description: str
+    description: Message
 
 
 def evaluation_sets(dataset: DatasetSpec, *, hidden: bool, rng: np.random.Generator,
@@ -56,11 +57,10 @@ def _series(dataset: DatasetSpec, hidden: bool, data_dir: Path | None) -> Evalua
     if len(history) < horizon:
         raise DatasetError(f"dataset {dataset.name!r}: {len(series.values)} values are too few "
                            f"to hide {horizon}")
-    which = "hidden" if hidden else "last public"
-    return EvaluationSets(history, None, history, future,
-                          f"{which} {horizon} values ({series.times[-horizon]} to "
-                          f"{series.times[-1]}), forecast from the {len(history)} before them"
-                          + ("" if hidden else "; `grade` forecasts the hidden ones"))
+    return EvaluationSets(history, None, history, future, msg(
+        "evaluation.series." + ("hidden" if hidden else "public"),
+        values=msg("unit.value", n=horizon), start=str(series.times[-horizon]),
+        end=str(series.times[-1]), history=msg("unit.value", n=len(history))))
 
 
 def _images(dataset: DatasetSpec, hidden: bool, rng: np.random.Generator, calibration_size: int,
@@ -73,10 +73,11 @@ def _images(dataset: DatasetSpec, hidden: bool, rng: np.random.Generator, calibr
         order = rng.permutation(len(official.test_x))
         return EvaluationSets(*calibration, official.test_x[order],
                               official.test_y[order].astype(np.int64),
-                              f"hidden official test set ({len(order)} images)")
+                              msg("evaluation.images.hidden",
+                                  images=msg("unit.image", n=len(order))))
     return EvaluationSets(*calibration, heldout_x, heldout_y,
-                          f"public held-out split ({len(heldout_x)} images from the official "
-                          "training set; the hidden test set is used by `grade`)")
+                          msg("evaluation.images.public",
+                              images=msg("unit.image", n=len(heldout_x))))
 
 
 def _generated(dataset: DatasetSpec, hidden: bool, rng: np.random.Generator,
@@ -87,11 +88,11 @@ def _generated(dataset: DatasetSpec, hidden: bool, rng: np.random.Generator,
         # A generator state of 128 bits: no notebook can search the seed that made the points.
         eval_x, eval_y = draw(dataset, count, np.random.RandomState(
             np.random.MT19937(np.random.SeedSequence(rng.integers(2**63, size=2).tolist()))))
-        return EvaluationSets(*calibration, eval_x, eval_y,
-                              f"hidden fresh sample ({count} points drawn for this run)")
+        return EvaluationSets(*calibration, eval_x, eval_y, msg(
+            "evaluation.points.hidden", points=msg("unit.point", n=count)))
     eval_x, eval_y = draw(dataset, count, dataset.split.seed + 1)
-    return EvaluationSets(*calibration, eval_x, eval_y,
-                          f"public sample ({count} points; `grade` draws fresh hidden ones)")
+    return EvaluationSets(*calibration, eval_x, eval_y, msg(
+        "evaluation.points.public", points=msg("unit.point", n=count)))
 
 
 def perturbed_copy(dataset: DatasetSpec, inputs: np.ndarray, targets: np.ndarray,

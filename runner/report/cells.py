@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from runner.i18n.message import Message, msg
+
 
 def code_cell_numbers(indices: Iterable[int]) -> dict[int, int]:
     """Each code cell's index in the notebook -> its number among the code cells.
@@ -20,5 +22,6 @@ def code_cell_numbers(indices: Iterable[int]) -> dict[int, int]:
     return {index: number for number, index in enumerate(sorted(set(indices)), start=1)}
 
 
-def code_cell(number: int) -> str:
-    return f"code cell {number}"
+def code_cell(number: int) -> Message:
+    """"code cell 3" ("ячейка кода 3"), as a message to render in the reader's language."""
+    return msg("cell.code", number=number)

@@ -11,10 +11,12 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from runner.i18n.message import Message
 from runner.measurements import Layer
 
-REPORT_SCHEMA_VERSION = 2
-"""2: the task, metrics per model and baseline forecasts' metrics (1: accuracy only)."""
+REPORT_SCHEMA_VERSION = 3
+"""3: the language and every message also as data (id and parameters), to render again;
+2: the task, metrics per model and baseline forecasts' metrics (1: accuracy only)."""
 
 
 class Status(StrEnum):
@@ -32,11 +34,16 @@ class Mode(StrEnum):
 
 class CheckOutcome(BaseModel):
     id: str
-    title: str
+    title: str = Field(description="In the report's language.")
+    titles: dict[str, str] = Field(
+        default_factory=dict, description="The spec's title in each language it gives one.")
     points: float
     max_points: float
     passed: bool
-    message: str = Field(description="Why, in words a student understands.")
+    message: str = Field(description="Why, in words a student understands, in the report's "
+                         "language.")
+    detail: Message | None = Field(
+        default=None, description="``message`` as data: its catalogue id and parameters.")
     public: bool = True
 
 
@@ -109,8 +116,11 @@ class Execution(BaseModel):
 
 class Report(BaseModel):
     schema_version: int = REPORT_SCHEMA_VERSION
+    language: str = Field("en", description="The language the texts of this file are in; "
+                          "`nngrade report --lang` renders them in another.")
     assignment: str
     assignment_title: str
+    assignment_titles: dict[str, str] = Field(default_factory=dict)
     notebook: str
     submission_sha256: str
     grader_version: str
@@ -121,6 +131,7 @@ class Report(BaseModel):
     task: str = Field("classification", description="classification, forecasting, ...: "
                       "decides which metrics the models have.")
     evaluation_set: str = Field(description="What the metrics were measured on.")
+    evaluation_set_detail: Message | None = None
     checks: list[CheckOutcome]
     models: list[ModelSummary] = Field(default_factory=list)
     baselines: dict[str, dict[str, float]] = Field(

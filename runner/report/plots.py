@@ -5,7 +5,8 @@ these plots show the same comparison from accuracies the grader measured, so
 a student can set them beside their own. Figures are built on a bare
 ``matplotlib.figure.Figure`` (no pyplot), so no global backend is chosen or
 changed and nothing leaks between reports; the SVG writer is pinned to
-produce the same bytes for the same report.
+produce the same bytes for the same report. Titles, axes and legends come from the
+``report.plot.*`` messages, in the report's language, numbers written its way.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from babel.numbers import get_decimal_symbol
+
 from runner.baselines import short_name
+from runner.i18n.render import Translator, number
+from runner.report.markdown import ENGLISH, words
 from runner.report.model import ForecastSeries, ModelSummary
 
 CNN_COLOR = "#2b6cb0"
@@ -89,124 +94,145 @@ def _scope_ids(svg: str, key: str) -> str:
     return _TAG.sub(lambda tag: _ID_REF.sub(rf"\g<1>{key}-", tag.group()), svg)
 
 
-def _annotate(ax, x: float, model: ModelSummary, detail: str = "") -> None:
-    text = f"{_plain(model.label)}{detail}\n{model.accuracy:.1%}"
+def _pct_text(model: ModelSummary, t: Translator) -> str:
+    return t.number(model.accuracy or 0.0, ".1%")
+
+
+def _annotate(ax, x: float, model: ModelSummary, t: Translator, detail: str = "") -> None:
+    text = f"{_plain(model.label)}{detail}\n{_pct_text(model, t)}"
     ax.annotate(text, (x, _pct(model)), xytext=(0, 7), textcoords="offset points",
                 ha="center", va="bottom", fontsize=8)
 
 
-def _mlp_line(ax, mlp: ModelSummary | None) -> None:
+def _mlp_line(ax, mlp: ModelSummary | None, t: Translator) -> None:
     if mlp is not None:
         ax.axhline(_pct(mlp), color=MLP_COLOR, linestyle="--", linewidth=1,
-                   label=f"MLP: {mlp.accuracy:.1%} ({_plain(mlp.label)})")
+                   label=t("report.plot.mlp", accuracy=mlp.accuracy or 0.0,
+                           model=_plain(mlp.label)))
 
 
-def _pad_y(ax, values: list[float]) -> None:
+def _local_ticks(ax, t: Translator, x: bool = True) -> None:
+    """Tick labels with the language's decimal sign where it is not a point (``x``: the
+    x axis too, unless its ticks are labels already)."""
+    if get_decimal_symbol(t.language) == ".":
+        return  # matplotlib's own labels, as they always were
+    from matplotlib.ticker import FuncFormatter
+
+    formatter = FuncFormatter(lambda value, _pos: number(value, "g", t.language))
+    for axis in (ax.xaxis, ax.yaxis) if x else (ax.yaxis,):
+        axis.set_major_formatter(formatter)
+
+
+def _pad_y(ax, values: list[float], t: Translator) -> None:
     low, high = min(values), max(values)
     margin = max(1.0, (high - low) * 0.35)
     ax.set_ylim(low - margin, high + 1.6 * margin)  # headroom for two-line annotations
-    ax.set_ylabel("Accuracy (%)")
+    ax.set_ylabel(t("report.plot.accuracy_axis"))
     ax.grid(axis="y", alpha=0.3)
 
 
-def _draw_width(ax, cnns: list[ModelSummary], mlp: ModelSummary | None) -> None:
+def _draw_width(ax, t: Translator, cnns: list[ModelSummary], mlp: ModelSummary | None) -> None:
     depths = sorted({len(m.conv_channels) for m in cnns})
     for i, depth in enumerate(depths):
         group = sorted((m for m in cnns if len(m.conv_channels) == depth),
                        key=lambda m: (sum(m.conv_channels), m.index))
         xs = [sum(m.conv_channels) for m in group]
         ax.plot(xs, [_pct(m) for m in group], marker="o", color=GROUP_COLORS[i % 6],
-                label=f"{depth} conv layer{'s' if depth != 1 else ''}")
+                label=t("report.plot.width.legend", n=depth))
         for x, m in zip(xs, group, strict=True):
-            _annotate(ax, x, m, f" [{'/'.join(map(str, m.conv_channels))}]")
-    _mlp_line(ax, mlp)
+            _annotate(ax, x, m, t, f" [{'/'.join(map(str, m.conv_channels))}]")
+    _mlp_line(ax, mlp, t)
     values = [_pct(m) for m in cnns] + ([_pct(mlp)] if mlp else [])
-    _pad_y(ax, values)
+    _pad_y(ax, values, t)
     xs = [sum(m.conv_channels) for m in cnns]
     span = max(xs) - min(xs) or max(xs) or 1
     ax.set_xlim(min(xs) - 0.2 * span, max(xs) + 0.2 * span)
-    ax.set_xlabel("Total conv channels (sum over conv layers)")
-    ax.set_title("Accuracy vs width (CNNs grouped by number of conv layers)")
+    ax.set_xlabel(t("report.plot.width.xlabel"))
+    ax.set_title(t("report.plot.width.axes_title"))
     ax.legend(loc="lower right", fontsize=8, frameon=False)
+    _local_ticks(ax, t)
 
 
-def _draw_depth(ax, cnns: list[ModelSummary], mlp: ModelSummary | None) -> None:
+def _draw_depth(ax, t: Translator, cnns: list[ModelSummary], mlp: ModelSummary | None) -> None:
     from matplotlib.ticker import MaxNLocator
 
     blocks = sorted({m.conv_pool_blocks for m in cnns})
     best = [max(_pct(m) for m in cnns if m.conv_pool_blocks == b) for b in blocks]
-    ax.plot(blocks, best, color=CNN_COLOR, alpha=0.4, label="best CNN at each depth")
+    ax.plot(blocks, best, color=CNN_COLOR, alpha=0.4, label=t("report.plot.depth.best"))
     ax.scatter([m.conv_pool_blocks for m in cnns], [_pct(m) for m in cnns], color=CNN_COLOR,
-               zorder=3, label="CNN")
+               zorder=3, label=t("report.plot.depth.cnn"))
     for m in cnns:
-        _annotate(ax, m.conv_pool_blocks, m)
-    _mlp_line(ax, mlp)
-    _pad_y(ax, [_pct(m) for m in cnns] + ([_pct(mlp)] if mlp else []))
+        _annotate(ax, m.conv_pool_blocks, m, t)
+    _mlp_line(ax, mlp, t)
+    _pad_y(ax, [_pct(m) for m in cnns] + ([_pct(mlp)] if mlp else []), t)
     ax.set_xlim(blocks[0] - 0.6, blocks[-1] + 0.6)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("Conv–pool blocks")
-    ax.set_title("Accuracy vs depth")
+    ax.set_xlabel(t("report.plot.depth.xlabel"))
+    ax.set_title(t("report.plot.depth.title"))
     ax.legend(loc="lower right", fontsize=8, frameon=False)
+    _local_ticks(ax, t)
 
 
-def _draw_bars(ax, models: list[ModelSummary]) -> None:
+def _draw_bars(ax, t: Translator, models: list[ModelSummary]) -> None:
     colors = {"cnn": CNN_COLOR, "mlp": MLP_COLOR}
     values = [_pct(m) for m in models]
     positions = list(range(len(models)))
     bars = ax.bar(positions, values, color=[colors.get(m.kind, OTHER_COLOR) for m in models])
-    ax.bar_label(bars, labels=[f"{m.accuracy:.1%}" for m in models], padding=2, fontsize=8)
+    ax.bar_label(bars, labels=[_pct_text(m, t) for m in models], padding=2, fontsize=8)
     ax.set_xticks(positions, [f"{_plain(m.label)}\n({m.kind})" for m in models])
     # Accuracies of homework models sit close together; a zero baseline would hide the gaps.
     bottom = max(0.0, (min(values) - 5.0) // 5 * 5)
     ax.set_ylim(bottom, min(100.0, max(values) + 3.0))
-    ax.set_ylabel("Accuracy (%)" if bottom == 0 else f"Accuracy (%, axis starts at {bottom:g})")
+    ax.set_ylabel(t("report.plot.accuracy_axis") if bottom == 0
+                  else t("report.plot.accuracy_axis_from", bottom=bottom))
     ax.grid(axis="y", alpha=0.3)
     kinds = {m.kind for m in models}
-    ax.set_title("CNNs vs MLP" if {"cnn", "mlp"} <= kinds else "Accuracy by model")
+    ax.set_title(t("report.plot.models.cnn_vs_mlp") if {"cnn", "mlp"} <= kinds
+                 else t("report.plot.models.title"))
+    _local_ticks(ax, t, x=False)
 
 
-def _draw_forecasts(ax, series: ForecastSeries, models: list[ModelSummary]) -> None:
+def _draw_forecasts(ax, t: Translator, series: ForecastSeries,
+                    models: list[ModelSummary]) -> None:
     past = len(series.history)
-    ax.plot(range(past), series.history, color="#1a202c", label="history")
+    ax.plot(range(past), series.history, color="#1a202c", label=t("report.plot.forecast.history"))
     future = list(range(past, past + len(series.actual)))
     ax.plot(future, series.actual, color="#1a202c", linestyle=":", marker=".",
-            label="actual (not in the sandbox)")
+            label=t("report.plot.forecast.actual"))
     for name, values in series.baselines.items():
-        words = short_name(name)
-        ax.plot(future, values, color=OTHER_COLOR, linestyle="--", linewidth=1, label=words)
+        label = words(short_name(name), t.language)  # nngrade's words, not a student's
+        ax.plot(future, values, color=OTHER_COLOR, linestyle="--", linewidth=1, label=label)
     for color, model in zip(GROUP_COLORS, models, strict=False):
         ax.plot(future, model.forecast, color=color, linewidth=1.5, label=_plain(model.label))
     ax.axvline(past - 0.5, color=OTHER_COLOR, linewidth=0.5)
-    ax.set_xlabel(f"step (the forecast starts after the {past} shown)")
+    ax.set_xlabel(t("report.plot.forecast.xlabel", past=past))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, frameon=False)
-    ax.set_title("Closed-loop forecasts")
+    ax.set_title(t("report.plot.forecast.title"))
+    _local_ticks(ax, t)
 
 
-def make_plots(models: Sequence[ModelSummary],
-               series: ForecastSeries | None = None) -> list[Plot]:
-    """Every plot the measurements support; a plot without at least two points is skipped."""
+def make_plots(models: Sequence[ModelSummary], series: ForecastSeries | None = None,
+               language: str = ENGLISH) -> list[Plot]:
+    """Every plot the measurements support, in ``language``; a plot without at least two
+    points is skipped."""
+    t = Translator(language)
     plots: list[Plot] = []
     forecasters = [m for m in models if m.forecast is not None and not m.error]
     if series is not None and forecasters:
-        plots.append(Plot("forecast", "Closed-loop forecasts",
-                          "Each model's forecast of the evaluated values from the end of the "
-                          "history, its own predictions fed back; dashed: forecasts without a "
-                          "model.",
-                          _to_svg(_draw_forecasts, "forecast", series,
+        plots.append(Plot("forecast", t("report.plot.forecast.title"),
+                          t("report.plot.forecast.caption"),
+                          _to_svg(_draw_forecasts, "forecast", t, series,
                                   forecasters[:len(GROUP_COLORS)])))
     cnns, mlp, measured = _cnns(models), _best_mlp(models), _measured(models)
     if len(cnns) >= 2:
-        plots.append(Plot("width", "Accuracy vs width",
-                          "Each point is a CNN; lines join CNNs with the same number of conv "
-                          "layers. The dashed line is the MLP.",
-                          _to_svg(_draw_width, "width", cnns, mlp)))
+        plots.append(Plot("width", t("report.plot.width.title"), t("report.plot.width.caption"),
+                          _to_svg(_draw_width, "width", t, cnns, mlp)))
     if len({m.conv_pool_blocks for m in cnns}) >= 2:
-        plots.append(Plot("depth", "Accuracy vs depth",
-                          "Each point is a CNN placed by its number of conv–pool blocks.",
-                          _to_svg(_draw_depth, "depth", cnns, mlp)))
+        plots.append(Plot("depth", t("report.plot.depth.title"), t("report.plot.depth.caption"),
+                          _to_svg(_draw_depth, "depth", t, cnns, mlp)))
     if len(measured) >= 2:
-        plots.append(Plot("models", "Accuracy by model",
-                          "Accuracy of every measured model on the evaluation set.",
-                          _to_svg(_draw_bars, "models", measured)))
+        plots.append(Plot("models", t("report.plot.models.title"),
+                          t("report.plot.models.caption"),
+                          _to_svg(_draw_bars, "models", t, measured)))
     return plots
