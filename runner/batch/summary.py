@@ -21,7 +21,7 @@ from urllib.parse import quote
 from runner.batch.gradebook import Grade
 from runner.i18n.message import msg
 from runner.i18n.render import Translator
-from runner.report.html import CSP, CSS, _e
+from runner.report.html import _e, html_page
 from runner.report.markdown import MISSING, one_line
 from runner.report.plots import CNN_COLOR, MLP_COLOR, _to_svg
 from runner.report.write import write_atomic
@@ -385,26 +385,6 @@ def _everyone(t: Translator, spec: AssignmentSpec, grades: list[Grade]) -> str:
                                 + check_heads + _heads(t, "report"), rows)
 
 
-def _page(title: str, body: str, footer: str, language: str) -> str:
-    """The report's self-contained page (``runner.report.html``) in ``language``: inline CSS,
-    nothing loaded, scripts forbidden by its CSP. ``body`` and ``footer`` are HTML."""
-    return f"""<!DOCTYPE html>
-<html lang="{_e(language)}">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(title)}</title>
-<style>{CSS}{SUMMARY_CSS}</style>
-</head>
-<body>
-{body}
-<footer>{footer}</footer>
-</body>
-</html>
-"""
-
-
 def render_summary(spec: AssignmentSpec, grades: list[Grade], pairs: Sequence[SimilarPairLike],
                    *, title: str | None = None, language: str = "en") -> str:
     """The whole summary.html page as a string, its words in ``language``."""
@@ -420,7 +400,7 @@ def render_summary(spec: AssignmentSpec, grades: list[Grade], pairs: Sequence[Si
     versions = ", ".join(sorted({g.grader_version for g in grades if g.grader_version}))
     footer = _html(t, "batch.summary.footer") + (
         " · " + _html(t, "batch.summary.graded_by", versions=versions) if versions else "")
-    return _page(heading, body, footer, language)
+    return html_page(heading, body, footer, SUMMARY_CSS, language=language)
 
 
 def write_summary(spec: AssignmentSpec, grades: list[Grade], pairs: Sequence[SimilarPairLike],
