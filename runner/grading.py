@@ -170,7 +170,8 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         execution=Execution(
             seconds=round(result.seconds, 1), stopped=stopped,
             export_seconds=_export_seconds(measurements),
-            clean_room_seconds=None if clean is None else round(clean.seconds, 1),
+            clean_room_seconds=None if clean is None or clean.out is None else round(
+                clean.seconds, 1),
             cells=[CellOutcome(index=c.index, status=c.status, seconds=c.seconds, error=c.error)
                    for c in (run.cells if run else [])],
             neutralised=submission.neutralised),
