@@ -15,13 +15,13 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import quote
 
 from runner.batch.gradebook import Grade
 from runner.i18n.message import msg
 from runner.i18n.render import Translator
-from runner.report.html import _e, html_page
+from runner.report.html import Markup, _e, html_page, sentence
 from runner.report.markdown import MISSING, one_line
 from runner.report.plots import CNN_COLOR, MLP_COLOR, _to_svg
 from runner.report.write import write_atomic
@@ -76,27 +76,6 @@ class _CheckRate:
     @property
     def rate(self) -> float:
         return self.passed / self.total if self.total else 0.0
-
-
-class _Html(str):
-    """Markup already escaped: a template parameter :func:`_html` leaves as it is."""
-
-
-def _html(t: Translator, message_id: str, /, **params: Any) -> str:
-    """A catalogue sentence as HTML: the template and every text parameter escaped, except
-    :class:`_Html` ones; numbers, lists and nested messages are rendered as usual."""
-    slots: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    for name, value in params.items():
-        if isinstance(value, str):
-            token = f"\ue000{len(slots)}\ue001"  # private-use marks, which _e keeps
-            slots[token] = value if isinstance(value, _Html) else _e(value)
-            value = token
-        values[name] = value
-    text = _e(t(message_id, **values))
-    for token, value in slots.items():
-        text = text.replace(token, value)
-    return text
 
 
 def _round(value: float) -> float:
@@ -158,7 +137,7 @@ def _link(t: Translator, grade: Grade | None, text_id: str = "batch.link.report"
     if grade is None or not grade.report_dir:
         return MISSING
     href = quote(f"{grade.report_dir.strip('/')}/report.html")
-    return f'<a href="{_e(href)}">{_html(t, text_id)}</a>'
+    return f'<a href="{_e(href)}">{sentence(t, text_id)}</a>'
 
 
 def _status_word(t: Translator, status: str) -> str:
@@ -184,7 +163,7 @@ def _heads(t: Translator, *columns: str) -> str:
     for column in columns:
         numeric = column.startswith("num:")
         name = column.removeprefix("num:")
-        text = _html(t, f"batch.column.{name}") if name != "#" else "#"
+        text = sentence(t, f"batch.column.{name}") if name != "#" else "#"
         cells.append(f'<th class="num">{text}</th>' if numeric else f"<th>{text}</th>")
     return "".join(cells)
 
@@ -208,10 +187,10 @@ def _header(t: Translator, spec: AssignmentSpec, grades: list[Grade], assessed: 
                total=len(assessed)))]
     boxes = "\n".join(f'<div class="count"><b>{_e(value)}</b><span>{_e(label)}</span></div>'
                       for label, value in counts)
-    note = ('<p class="sub">' + _html(t, "batch.summary.note", n=len(assessed),
+    note = ('<p class="sub">' + sentence(t, "batch.summary.note", n=len(assessed),
                                       share=PASS_FRACTION, max=_round(spec.max_score))
             + "</p>" if assessed else "")
-    subtitle = _html(t, "batch.summary.subtitle", id=_Html(f"<code>{_e(spec.id)}</code>"),
+    subtitle = sentence(t, "batch.summary.subtitle", id=Markup(f"<code>{_e(spec.id)}</code>"),
                      title=local_text(spec.title, t.language))
     return f"""<header>
 <div>
@@ -279,12 +258,12 @@ def _distribution(t: Translator, spec: AssignmentSpec, grades: list[Grade],
     head = f"<h2>{_e(title)}</h2>"
     if not assessed:
         why = "batch.scores.no_students" if not grades else "batch.scores.all_problems"
-        return f"{head}\n<p>{_html(t, why)}</p>"
+        return f"{head}\n<p>{sentence(t, why)}</p>"
     problems = len(grades) - len(assessed)
     svg = _to_svg(_draw_scores, "scores", [g.score for g in assessed], spec.max_score, t)
-    caption = (_html(t, "batch.scores.caption_hidden", n=len(assessed),
+    caption = (sentence(t, "batch.scores.caption_hidden", n=len(assessed),
                      hidden=msg("batch.unit.problem", n=problems)) if problems
-               else _html(t, "batch.scores.caption", n=len(assessed)))
+               else sentence(t, "batch.scores.caption", n=len(assessed)))
     return f"{head}\n" + _figure("scores", title, svg, caption)
 
 
@@ -292,58 +271,58 @@ def _checks(t: Translator, spec: AssignmentSpec, assessed: list[Grade]) -> str:
     title = t("batch.checks.heading")
     head = f"<h2>{_e(title)}</h2>"
     if not assessed:
-        return f"{head}\n<p>{_html(t, 'batch.checks.none')}</p>"
+        return f"{head}\n<p>{sentence(t, 'batch.checks.none')}</p>"
     rates = _check_rates(spec, assessed, t.language)
     svg = _to_svg(_draw_checks, "checks", rates, t)
     rows = [f"<tr><td>{_e(r.title)}<br><code>{_e(r.id)}</code></td>"
-            f'<td class="num">{_html(t, "batch.checks.passed_of", passed=r.passed, total=r.total)}'
-            f"</td>"
+            f'<td class="num">'
+            f'{sentence(t, "batch.checks.passed_of", passed=r.passed, total=r.total)}</td>'
             f'<td class="num">{_e(_pct(t, r.passed, r.total))}</td>'
             f'<td class="num">{_e(_points(t, r.mean_points, r.max_points))}</td></tr>'
             for r in rates]
     table = _table(_heads(t, "check", "num:passed", "num:pass_rate", "num:mean_points"), rows)
-    caption = _html(t, "batch.checks.caption", n=len(assessed))
+    caption = sentence(t, "batch.checks.caption", n=len(assessed))
     return f"{head}\n" + _figure("checks", title, svg, caption) + "\n" + table
 
 
 def _slowest(t: Translator, grades: list[Grade], spec: AssignmentSpec) -> str:
-    heading = f"<h2>{_html(t, 'batch.slowest.heading')}</h2>"
+    heading = f"<h2>{sentence(t, 'batch.slowest.heading')}</h2>"
     timed = sorted((g for g in grades if g.seconds > 0), key=lambda g: (-g.seconds, g.student))
     if not timed:
-        return f"{heading}\n<p>{_html(t, 'batch.slowest.none')}</p>"
+        return f"{heading}\n<p>{sentence(t, 'batch.slowest.none')}</p>"
     rows = [f'<tr><td class="num">{i}</td><td>{_student(g)}</td><td>{_status(t, g)}</td>'
             f'<td class="num">{_e(t("batch.seconds", seconds=float(g.seconds)))}</td>'
             f'<td class="num">{_e(_points(t, g.score, _max(g, spec)))}</td>'
             f"<td>{_link(t, g)}</td></tr>"
             for i, g in enumerate(timed[:SLOWEST], start=1)]
-    return (f"{heading}\n<p>{_html(t, 'batch.slowest.intro', n=SLOWEST)}</p>\n"
+    return (f"{heading}\n<p>{sentence(t, 'batch.slowest.intro', n=SLOWEST)}</p>\n"
             + _table(_heads(t, "num:#", "student", "status", "num:time", "num:score",
                             "report"), rows))
 
 
 def _trouble(t: Translator, grades: list[Grade]) -> str:
-    head = f"<h2>{_html(t, 'batch.trouble.heading')}</h2>"
+    head = f"<h2>{sentence(t, 'batch.trouble.heading')}</h2>"
     bad = [g for g in grades if g.status in ("failed", "problem")]
     if not bad:
-        return f"{head}\n<p>{_html(t, 'batch.trouble.none')}</p>"
+        return f"{head}\n<p>{sentence(t, 'batch.trouble.none')}</p>"
     rows = []
     for g in bad:
         why = g.problem or (t("batch.trouble.nothing_measured") if g.report_dir else MISSING)
         rows.append(f"<tr><td>{_student(g)}</td><td>{_status(t, g)}</td>"
                     f"<td>{_e(one_line(why, 400))}</td><td>{_link(t, g)}</td></tr>")
-    note = "<p>" + _html(t, "batch.trouble.note",
-                         problem=_Html(f"<em>{_e(t('batch.status.problem'))}</em>"),
-                         failed=_Html(f"<em>{_e(t('batch.status.failed'))}</em>")) + "</p>"
+    note = "<p>" + sentence(t, "batch.trouble.note",
+                         problem=Markup(f"<em>{_e(t('batch.status.problem'))}</em>"),
+                         failed=Markup(f"<em>{_e(t('batch.status.failed'))}</em>")) + "</p>"
     return (f"{head}\n{note}\n"
             + _table(_heads(t, "student", "status", "problem", "report"), rows))
 
 
 def _similar(t: Translator, pairs: Sequence[SimilarPairLike],
              by_student: dict[str, Grade]) -> str:
-    head = (f"<h2>{_html(t, 'batch.similar.heading')}</h2>\n"
-            f"<p>{_html(t, 'batch.similar.intro')}</p>")
+    head = (f"<h2>{sentence(t, 'batch.similar.heading')}</h2>\n"
+            f"<p>{sentence(t, 'batch.similar.intro')}</p>")
     if not pairs:
-        return f"{head}\n<p>{_html(t, 'batch.similar.none')}</p>"
+        return f"{head}\n<p>{sentence(t, 'batch.similar.none')}</p>"
     rows = []
     for p in sorted(pairs, key=lambda p: (-float(p.score), str(p.first), str(p.second))):
         a, b = by_student.get(p.first), by_student.get(p.second)
@@ -358,9 +337,9 @@ def _similar(t: Translator, pairs: Sequence[SimilarPairLike],
 
 
 def _everyone(t: Translator, spec: AssignmentSpec, grades: list[Grade]) -> str:
-    head = f"<h2>{_html(t, 'batch.everyone.heading')}</h2>"
+    head = f"<h2>{sentence(t, 'batch.everyone.heading')}</h2>"
     if not grades:
-        return f"{head}\n<p>{_html(t, 'batch.everyone.none')}</p>"
+        return f"{head}\n<p>{sentence(t, 'batch.everyone.none')}</p>"
     check_heads = "".join(
         f'<th class="num" title="{_e(local_text(c.title, t.language))}">{_e(c.id)}</th>'
         for c in spec.checks)
@@ -398,8 +377,8 @@ def render_summary(spec: AssignmentSpec, grades: list[Grade], pairs: Sequence[Si
                       _slowest(t, grades, spec), _trouble(t, grades),
                       _similar(t, pairs, by_student), _everyone(t, spec, grades)))
     versions = ", ".join(sorted({g.grader_version for g in grades if g.grader_version}))
-    footer = _html(t, "batch.summary.footer") + (
-        " · " + _html(t, "batch.summary.graded_by", versions=versions) if versions else "")
+    footer = sentence(t, "batch.summary.footer") + (
+        " · " + sentence(t, "batch.summary.graded_by", versions=versions) if versions else "")
     return html_page(heading, body, footer, SUMMARY_CSS, language=language)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from html import escape
+from typing import Any
 
 from runner.i18n.message import msg
 from runner.i18n.render import Translator
@@ -104,16 +105,26 @@ def _e(text: object) -> str:
     return escape(clean_text(str(text)), quote=True)
 
 
-_SLOT = re.compile("\ue000([0-9]+)\ue001")
+class Markup(str):
+    """HTML already escaped: a parameter :func:`sentence` puts in as it is."""
 
 
-def _markup(t: Translator, message_id: str, **html: str) -> str:
-    """A catalogue sentence as HTML: its words escaped, and each of ``html`` (markup the
-    caller built and escaped, such as ``<code>…</code>``) put in its placeholder."""
-    names = list(html)
-    slots = {name: f"\ue000{i}\ue001" for i, name in enumerate(names)}
-    text = _e(t(message_id, **slots))
-    return _SLOT.sub(lambda match: html[names[int(match.group(1))]], text)
+def sentence(t: Translator, message_id: str, /, **params: Any) -> str:
+    """A catalogue sentence as HTML: the template and every text parameter escaped, but
+    :class:`Markup` ones (``<code>…</code>`` the caller built and escaped); numbers, lists
+    and nested messages are rendered as usual."""
+    slots: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, str):
+            token = f"\ue000{len(slots)}\ue001"  # private-use marks, which _e keeps
+            slots[token] = value if isinstance(value, Markup) else _e(value)
+            value = token
+        values[name] = value
+    text = _e(t(message_id, **values))
+    for token, value in slots.items():
+        text = text.replace(token, value)
+    return text
 
 
 def _grade_class(report: Report) -> str:
@@ -129,7 +140,8 @@ def _header(report: Report, t: Translator) -> str:
 
     baselines = (f"\n{dt('report.label.without_model')}"
                  f"<dd>{_e(describe_baselines(report, lang))}</dd>" if report.baselines else "")
-    subtitle = _markup(t, "report.html.subtitle", notebook=f"<code>{_e(report.notebook)}</code>")
+    subtitle = sentence(t, "report.html.subtitle",
+                        notebook=Markup(f"<code>{_e(report.notebook)}</code>"))
     return f"""<header>
 <div>
 <h1>{_e(report.assignment_title)}</h1>

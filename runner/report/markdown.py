@@ -22,6 +22,7 @@ from typing import Any
 from babel.numbers import get_decimal_symbol
 
 from runner.baselines import short_name
+from runner.i18n.catalogue import SOURCE_LANGUAGE
 from runner.i18n.message import Message, as_message, msg
 from runner.i18n.render import Translator, number, render
 from runner.metrics import METRICS, TASK_METRICS, Metric
@@ -32,7 +33,7 @@ PASS_MARK = "✓"
 FAIL_MARK = "✗"
 MISSING = "—"
 ERROR_TAIL_LINES = 30
-ENGLISH = "en"
+ENGLISH = SOURCE_LANGUAGE  # the language where a caller names none
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
