@@ -222,7 +222,9 @@ def test_keras2_itself_is_left_alone(tmp_path):
     assert cell.status == "ok", cell.error
     assert _compat_notes(report) == []
     (model,) = report.models
-    assert model.kind == "linear" and model.accuracy is not None and model.accuracy > 0.6
+    # 40 SGD steps on 2000 images: well above chance (0.1), far from converged.
+    assert model.kind == "linear" and model.accuracy is not None and model.accuracy > 0.4
+    assert model.evaluated_by == "clean room" and model.verified, model.graph
 
 
 @pytest.mark.slow

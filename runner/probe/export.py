@@ -9,8 +9,9 @@ calibration inputs, so the host can tell a faithful export from one that is not.
 PyTorch models go through torch's TorchScript-based exporter (``dynamo=False``):
 measured here, it exports the usual homework models in a fraction of a second, where
 the torch.export-based one takes seconds each. Tracing follows the branch the
-example takes, which is why the outputs are compared afterwards. Keras models use
-Keras' own ``model.export(format="onnx")``.
+example takes, which is why the outputs are compared afterwards. Keras 3 models use
+Keras' own ``model.export(format="onnx")``; Keras 2 (tf-keras) models, which have no
+ONNX export of their own, go through tf2onnx.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ import numpy as np
 
 from .keras_layers import static_layers, traced_layers
 
+TF_KERAS_OPSET = 17
+
 
 def to_numpy(value: Any) -> np.ndarray:
     """A backend tensor (TensorFlow, torch or JAX) as a numpy array."""
@@ -55,8 +57,23 @@ class KerasModel:
         return to_numpy(out).astype(np.float32, copy=False)
 
     def export_onnx(self, path: Any, example: np.ndarray) -> None:
-        """Keras' own ONNX export (tf2onnx under TensorFlow)."""
-        self.model.export(str(path), format="onnx", verbose=False)
+        """Keras 3's own ONNX export; a Keras 2 (tf-keras) model through tf2onnx.
+
+        Keras 2's ``export`` writes only a SavedModel, so its forward pass is traced as a
+        ``tf.function`` over a batch-free signature and converted the way Keras 3 does
+        it under TensorFlow.
+        """
+        if not type(self.model).__module__.startswith("tf_keras"):
+            self.model.export(str(path), format="onnx", verbose=False)
+            return
+        import tensorflow as tf
+        import tf2onnx
+
+        model = self.model
+        forward = tf.function(lambda batch: model(batch, training=False))
+        signature = (tf.TensorSpec((None, *example.shape[1:]), tf.float32, name="input"),)
+        tf2onnx.convert.from_function(forward, input_signature=signature,
+                                      opset=TF_KERAS_OPSET, output_path=str(path))
 
     def layers(self, sample: np.ndarray | None) -> list[dict[str, Any]]:
         """Execution-order layers from one traced call, else the nested layer lists."""
