@@ -26,10 +26,16 @@ class ScoredModel:
     forecast: tuple[float, ...] | None = None  # forecasting models: the values forecast
     perturbed: dict[str, float] = field(default_factory=dict)  # on the perturbed copy
     graph: Architecture | None = None  # read from the model's exported ONNX graph
-    graph_problem: str | None = None  # why there is none: not exported, or refused
+    graph_problem: Message | None = None  # why there is none: not exported, or refused
     evaluated_by: str = "kernel"  # "clean room": predictions computed from the graph
     reproducible: bool | None = None  # the graph computes what the kernel's model computed
     verified: bool = True  # False: the clean room was asked for and could not vouch for it
+    error_detail: Message | str | None = None  # the host's finding, else the probe's error
+
+    @property
+    def error(self) -> Message | str | None:
+        """Why the model has no metrics: what the host found, else what the probe said."""
+        return self.error_detail if self.error_detail is not None else self.measured.error
 
     def metric(self, name: str) -> float | None:
         """The named metric on this run's evaluation set, or None if not measured."""
@@ -51,21 +57,21 @@ class FunctionResult:
     arguments: np.ndarray
     values: np.ndarray | None
     autograd_calls: int = 0
-    error: str | None = None
+    error: Message | str | None = None
 
 
 @dataclass(frozen=True)
 class CellReport:
     index: int
     status: str
-    error: str | None = None
+    error: Message | str | None = None  # the student's error as it is; nngrade's in words
 
 
 @dataclass(frozen=True)
 class GradingContext:
     mode: str
     cells: list[CellReport] = field(default_factory=list)
-    stopped: str | None = None
+    stopped: Message | None = None  # why execution ended early
     models: list[ScoredModel] = field(default_factory=list)
     functions: dict[str, FunctionResult] = field(default_factory=dict)
     probe_ran: bool = True

@@ -117,6 +117,6 @@ def no_models_message(ctx: GradingContext) -> Message:
 def measurement_errors(ctx: GradingContext) -> Message | str:
     """The first measurement errors, in parentheses after a space (``check.models.errors``),
     or "": a parameter ``errors`` that a template appends to its sentence."""
-    errors = [f"{m.label}: {m.measured.error}" for m in ctx.models
-              if m.accuracy is None and not m.metrics and m.measured.error]
+    errors = [msg("check.models.labelled_error", model=m.label, error=m.error)
+              for m in ctx.models if m.accuracy is None and not m.metrics and m.error]
     return msg("check.models.errors", errors=errors[:3]) if errors else ""

@@ -32,6 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from runner.errors import NotebookError
+from runner.i18n.message import Message, msg
 from runner.names import fit_component, printable
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
@@ -53,7 +54,6 @@ _METHOD_NAMES = {1: "shrink", 2: "reduce", 3: "reduce", 4: "reduce", 5: "reduce"
 # What the zip, tar, gzip, bz2, lzma and zlib readers raise on damaged or foreign data.
 _DAMAGED = (zipfile.BadZipFile, tarfile.TarError, zlib.error, lzma.LZMAError, EOFError,
             OSError, ValueError, struct.error, RuntimeError, NotImplementedError)
-_INSTEAD = "or hand in the .ipynb file itself"
 
 
 def is_archive(path: Path) -> bool:
@@ -71,9 +71,10 @@ def unpack(archive: Path, dest: Path) -> list[str]:
     except NotebookError:  # a ValueError too: already says what is wrong
         raise
     except _DAMAGED as error:
-        raise NotebookError(f"{_shown(archive)}: not a readable archive ({_why(error)})",
-                            hint=f"It is damaged or not really a {_kind(archive)}: pack it "
-                                 f"again, {_INSTEAD}.") from None
+        raise NotebookError(msg("error.archive.unreadable", archive=_shown(archive),
+                                error=_why(error)),
+                            hint=msg("error.archive.unreadable.hint", kind=_kind(archive))
+                            ) from None
 
 
 def notebook_from(archive: Path, dest: Path) -> tuple[Path, list[str]]:
@@ -82,13 +83,14 @@ def notebook_from(archive: Path, dest: Path) -> tuple[Path, list[str]]:
     notebooks = sorted(p for p in dest.rglob("*.ipynb")
                        if p.is_file() and not set(p.relative_to(dest).parts) & set(IGNORED_PARTS))
     if len(notebooks) != 1:
-        found = ", ".join(str(p.relative_to(dest)) for p in notebooks[:5]) or "none"
+        found: list[str] | Message = [str(p.relative_to(dest)) for p in notebooks[:5]]
         left_out = [line for line in refused if ".ipynb" in line.lower()]
-        if not notebooks and left_out:
-            found += f"; left out: {left_out[0]}"
-        raise NotebookError(f"{_shown(archive)}: expected one .ipynb notebook inside, found "
-                            f"{len(notebooks)} ({found})",
-                            hint="Hand in an archive holding exactly one notebook.")
+        if not notebooks:
+            found = (msg("error.archive.none_left_out", left_out=left_out[0]) if left_out
+                     else msg("error.archive.none"))
+        raise NotebookError(msg("error.archive.notebooks", archive=_shown(archive),
+                                count=len(notebooks), found=found),
+                            hint=msg("error.archive.notebooks.hint"))
     return notebooks[0], refused
 
 
@@ -101,15 +103,16 @@ class _Budget:
     def member(self, name: str) -> None:
         self.members += 1
         if self.members > MAX_MEMBERS:
-            raise NotebookError(f"{self.archive}: more than {MAX_MEMBERS} members, at {name}",
-                                hint="Hand in the notebook alone.")
+            raise NotebookError(msg("error.archive.members", archive=self.archive,
+                                    n=MAX_MEMBERS, name=name),
+                                hint=msg("error.archive.members.hint"))
 
     def spend(self, size: int) -> None:
         self.bytes += size
         if self.bytes > MAX_UNPACKED_BYTES:
-            raise NotebookError(f"{self.archive}: the archive unpacks to more than "
-                                f"{MAX_UNPACKED_BYTES // 2**20} MiB",
-                                hint="Hand in the notebook alone, with outputs cleared.")
+            raise NotebookError(msg("error.archive.too_large", archive=self.archive,
+                                    limit=MAX_UNPACKED_BYTES // 2**20),
+                                hint=msg("error.archive.too_large.hint"))
 
 
 def _shown(path: Path) -> str:
@@ -179,9 +182,9 @@ def _copy(archive: Path, name: str, source: IO[bytes], target: Path, budget: _Bu
 
 
 def _damaged(archive: Path, name: str, error: BaseException) -> NotebookError:
-    return NotebookError(f"{_shown(archive)}: the archive is damaged: {name} cannot be read "
-                         f"({_why(error)})",
-                         hint=f"Download it again or pack it again, {_INSTEAD}.")
+    return NotebookError(msg("error.archive.damaged", archive=_shown(archive), name=name,
+                             error=_why(error)),
+                         hint=msg("error.archive.damaged.hint"))
 
 
 def _zip_name(info: zipfile.ZipInfo) -> str:
@@ -200,14 +203,15 @@ def _check_zip(archive: Path, bundle: zipfile.ZipFile) -> None:
     for info in bundle.infolist():
         name = printable(_zip_name(info))
         if info.flag_bits & _ENCRYPTED:
-            raise NotebookError(f"{_shown(archive)}: the archive is password-protected ({name})",
-                                hint=f"Pack it again without a password, {_INSTEAD}.")
+            raise NotebookError(msg("error.archive.encrypted", archive=_shown(archive),
+                                    name=name),
+                                hint=msg("error.archive.encrypted.hint"))
         if info.compress_type not in _READABLE_METHODS:
-            method = _METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
-            raise NotebookError(
-                f"{_shown(archive)}: uses a compression method Python cannot read ({method}, "
-                f"for {name}): re-pack it as an ordinary .zip",
-                hint=f"7-Zip or zip with the usual method (Deflate) writes one, {_INSTEAD}.")
+            method = _METHOD_NAMES.get(info.compress_type) or msg(
+                "error.archive.method_number", number=info.compress_type)
+            raise NotebookError(msg("error.archive.method", archive=_shown(archive),
+                                    method=method, name=name),
+                                hint=msg("error.archive.method.hint"))
 
 
 def _unpack_zip(archive: Path, dest: Path, budget: _Budget) -> list[str]:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from graders.registry import kinds
 from runner._yaml_lines import line_of
 from runner.errors import SpecError, UnknownAssignment
+from runner.i18n.message import msg
 from runner.paths import ProjectPaths
 from runner.spec import AssignmentSpec
 
@@ -50,19 +51,20 @@ def load_spec(path: Path) -> Assignment:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else ""
+        where = msg("error.spec.line", line=mark.line + 1) if mark else ""
         problem = getattr(error, "problem", None) or error
-        raise SpecError.at(path, where, f"not valid YAML: {problem}") from None
+        raise SpecError.at(path, where, msg("error.spec.yaml", error=str(problem))) from None
     if not isinstance(raw, dict):
-        raise SpecError.at(path, "", "the spec must be a YAML mapping of fields")
+        raise SpecError.at(path, "", msg("error.spec.not_mapping"))
     try:
         spec = AssignmentSpec.model_validate(raw)
     except ValidationError as error:
         raise _spec_error(path, text, error, prefix=()) from None
     if spec.id != path.parent.name:
-        raise SpecError.at(path, "id", f"is {spec.id!r} but the folder is {path.parent.name!r}")
+        raise SpecError.at(path, "id", msg("error.spec.id_folder", id=spec.id,
+                                           folder=path.parent.name))
     if not (path.parent / spec.task).is_file():
-        raise SpecError.at(path, "task", f"file {spec.task!r} does not exist next to the spec")
+        raise SpecError.at(path, "task", msg("error.spec.task_missing", file=spec.task))
     return Assignment(spec, path.parent, _check_params(path, text, spec))
 
 
@@ -73,9 +75,10 @@ def _check_params(path: Path, text: str, spec: AssignmentSpec) -> dict[str, Base
         kind = known.get(check.kind)
         if kind is None:
             line = line_of(text, ("checks", number, "kind"))
-            names = ", ".join(sorted(known))
-            raise SpecError.at(path, f"checks[{number}].kind (line {line})",
-                               f"unknown check kind {check.kind!r}; known: {names}")
+            raise SpecError.at(path, msg("error.spec.field_line", field=f"checks[{number}].kind",
+                                         line=line),
+                               msg("error.spec.unknown_kind", kind=check.kind,
+                                   known=sorted(known)))
         try:
             params[check.id] = kind.params.model_validate(check.params)
         except ValidationError as error:
@@ -89,5 +92,6 @@ def _spec_error(path: Path, text: str, error: ValidationError, prefix: tuple) ->
         loc = prefix + tuple(item["loc"])
         field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
         line = line_of(text, loc)
-        problems.append(f"{field or '(top level)'} (line {line}): {item['msg']}")
-    return SpecError.at(path, "", "; ".join(problems))
+        problems.append(msg("error.spec.problem", field=field or msg("error.spec.top_level"),
+                            line=line, problem=item["msg"]))
+    return SpecError.at(path, "", msg("error.spec.problems", problems=problems))

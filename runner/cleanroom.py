@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runner.i18n.message import Message, msg
 from runner.measurements import Measurements, read_json_model
 from runner.onnx_graph import GraphRefused, exported_path
 from runner.probe.export import REFERENCE_ROWS
@@ -55,7 +56,7 @@ class CleanRoom:
 
     out: Path | None = None
     models: dict[int, CleanModel] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -97,7 +98,7 @@ def evaluate_graphs(backend: Backend, limits: Limits, gpus: list[str], first: Jo
     try:
         record = read_json_model(job.out / CLEANROOM_FILE, CleanRoomRecord)
     except (OSError, ValueError) as error:
-        notes.append(f"the clean room gave no results ({type(error).__name__}); its last "
-                     f"output: {result.output_tail.strip()[-500:] or '(none)'}")
+        notes.append(msg("note.clean_room.no_results", error=type(error).__name__,
+                         output=result.output_tail.strip()[-500:] or msg("note.none")))
         return CleanRoom(job.out, {}, notes, seconds)
     return CleanRoom(job.out, {m.index: m for m in record.models}, notes, seconds)

@@ -10,43 +10,51 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from runner.cli_language import Command, Group, choose, given_before_command, help_text
 from runner.datasets.registry import DATASETS_ENV, registry
 from runner.datasets.standin import write_standin
+from runner.i18n.render import Translator
 
-dataset_app = typer.Typer(help="Datasets: what is declared, and generated stand-ins.",
-                          no_args_is_help=True)
+dataset_app = typer.Typer(cls=Group, help=help_text("cli.help.dataset"), no_args_is_help=True)
 console = Console()
+LangOption = Annotated[str | None, typer.Option(
+    "--lang", help=help_text("cli.help.option.lang_messages"))]
 
 
-@dataset_app.command("list")
-def list_datasets() -> None:
+@dataset_app.callback()
+def _datasets(lang: LangOption = None) -> None:
+    """`nngrade dataset`: its help text is cli.help.dataset."""
+    given_before_command(lang)
+
+
+@dataset_app.command("list", cls=Command, help=help_text("cli.help.dataset.list"))
+def list_datasets(lang: LangOption = None) -> None:
     """Every declared dataset (datasets/*.yaml, and those in $NNGRADE_DATASETS)."""
-    table = Table("name", "title", "task", "format", "sample")
+    t = Translator(choose(lang))
+    table = Table(t("cli.dataset.name"), t("cli.dataset.title"), t("cli.dataset.task"),
+                  t("cli.dataset.format"), t("cli.dataset.sample"))
     for name, spec in sorted(registry().items()):
         table.add_row(name, escape(spec.title), spec.task.value, spec.format.value,
                       "×".join(map(str, spec.sample.shape)) + f" {spec.sample.dtype}")
     console.print(table)
 
 
-@dataset_app.command()
+@dataset_app.command(cls=Command, help=help_text("cli.help.dataset.standin"))
 def standin(
-    name: Annotated[str, typer.Argument(help="Dataset to stand in for, e.g. cifar10.")],
-    out: Annotated[Path, typer.Option(help="Folder to write the files and dataset file to.")],
-    train: Annotated[int, typer.Option(min=20, help="Training images.")] = 5000,
-    test: Annotated[int, typer.Option(min=10, help="Test images (the hidden part).")] = 1000,
+    name: Annotated[str, typer.Argument(help=help_text("cli.help.dataset.name"))],
+    out: Annotated[Path, typer.Option(help=help_text("cli.help.dataset.out"))],
+    train: Annotated[int, typer.Option(min=20, help=help_text("cli.help.dataset.train"))
+                     ] = 5000,
+    test: Annotated[int, typer.Option(min=10, help=help_text("cli.help.dataset.test"))] = 1000,
     heldout: Annotated[int, typer.Option(
-        min=10, help="Public held-out images, cut from the training images.")] = 500,
+        min=10, help=help_text("cli.help.dataset.heldout"))] = 500,
+    lang: LangOption = None,
 ) -> None:
-    """Write a generated stand-in for a dataset in its real file format.
-
-    For datasets these machines cannot download (CIFAR-10): the same archive, files and
-    format, with made-up, learnable images, and a dataset file that declares them under
-    the real name with their own checksums. Grade against it by putting the folder in
-    $NNGRADE_DATASETS; nothing else changes, and the real dataset's cache stays apart.
-    """
+    """Write a generated stand-in for a dataset in its real file format."""
+    t = Translator(choose(lang))
     spec = write_standin(name, out, train=train, test=test, heldout=heldout)
     assert spec.archive is not None
-    console.print(f"wrote {escape(str(out / spec.archive.name))} ({train} training and {test} "
-                  f"test images) and {escape(str(out / (spec.name + '.yaml')))}")
-    console.print(f"grade against it with: {DATASETS_ENV}={escape(str(out.resolve()))} "
-                  "nngrade ...")
+    console.print(t("cli.dataset.wrote", archive=str(out / spec.archive.name), train=train,
+                    test=test, spec=str(out / (spec.name + ".yaml"))), markup=False)
+    console.print(t("cli.dataset.grade_with", setting=f"{DATASETS_ENV}={out.resolve()}"),
+                  markup=False)

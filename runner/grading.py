@@ -24,9 +24,17 @@ from runner.datasets.loader_calls import wrong_dataset_notes
 from runner.i18n.language import choose_language
 from runner.i18n.message import Message, msg
 from runner.i18n.render import render
-from runner.ingest import build_context, close_run, read_measurements, read_run
+from runner.ingest import (
+    build_context,
+    cell_error,
+    close_run,
+    read_measurements,
+    read_run,
+    stopped_reason,
+)
+from runner.input_words import describe_input
 from runner.literals import large_literals
-from runner.measurements import InputFormat, Measurements, ProgressEvent
+from runner.measurements import Measurements, ProgressEvent
 from runner.notebook import clear_outputs, display_name, neutralise, read_submission
 from runner.paths import ProjectPaths
 from runner.provision import Truth, provision
@@ -48,11 +56,8 @@ from runner.spec import Limits, local_text
 
 ProgressCallback = Callable[[dict], None]
 MAX_EXECUTED_NOTEBOOK_BYTES = 64 * 1024 * 1024
-KILLED = {
-    "time": "it ran past its total time limit of {total} s and was stopped",
-    "memory": "it used more than {memory} MB of memory and was stopped",
-    "processes": "it hit its limit of {processes} processes and threads (a fork bomb?)",
-}
+KILLED = ("time", "memory", "processes")
+"""Limits the watchdog kills a notebook for: ``stopped.killed.<limit>`` says it in words."""
 
 
 def grader_version(assignment: Assignment) -> str:
@@ -102,11 +107,11 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
     spec = assignment.spec
     language = choose_language(language, spec.language)
     with tempfile.TemporaryDirectory(prefix="nngrade-") as tmp:
-        notes: list[str] = []
+        notes: list[Message] = []
         source = notebook
         if is_archive(notebook):
             source, refused = notebook_from(notebook, Path(tmp) / "submission")
-            notes += [f"not unpacked from the archive: {line}" for line in refused]
+            notes += [msg("note.archive_refused", entry=line) for line in refused]
         submission = read_submission(source)
         neutralise(submission)
         clear_outputs(submission)
@@ -119,9 +124,10 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         follower = _ProgressFollower(job.out / "progress.jsonl", on_progress)
         result = backend.run(RunRequest(job, spec.limits, gpus or [], follower.poll))
         notes += result.notes
-        stopped = _stopped(result, spec.limits)
+        killed = _killed(result, spec.limits)
         code_cells = [i for i, c in enumerate(submission.notebook.cells) if c.cell_type == "code"]
-        run = close_run(read_run(job.out, notes), code_cells, stopped)
+        run = close_run(read_run(job.out, notes), code_cells, killed)
+        stopped = stopped_reason(killed, run)
         measurements = read_measurements(job.out, notes)
         clean = None
         models_spec = spec.collect.models
@@ -135,23 +141,20 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         checks = score(assignment, ctx, mode, language)
         _keep_executed_notebook(job.out / "executed.ipynb", out_dir / "executed.ipynb", notes)
         if run is None:
-            notes.append("the sandbox wrote no execution record; its last output: "
-                         + (result.output_tail.strip()[-1500:] or "(none)"))
+            notes.append(msg("note.no_execution_record",
+                             output=result.output_tail.strip()[-1500:] or msg("note.none")))
         if run is not None and run.probe_error:
-            notes.append(f"measuring the models failed: {run.probe_error}")
+            notes.append(msg("note.probe_failed", error=run.probe_error))
         if measurements is not None:
-            notes.extend(measurements.notes)
+            notes += [Message(id=note.id, params=note.params) for note in measurements.notes]
             if spec.collect.models is not None:
                 notes += wrong_dataset_notes(get_spec(spec.collect.models.dataset),
                                              measurements.loaders)
-        notes += [render(note, language) for model in ctx.models
-                  if (note := graph_disagreement(model))]
+        notes += [note for model in ctx.models if (note := graph_disagreement(model))]
         if clean is not None:
-            notes += [render(note, language) for model in ctx.models
-                      if (note := clean_room_note(model, clean))]
+            notes += [note for model in ctx.models if (note := clean_room_note(model, clean))]
     if not backend.isolated:
-        notes.append("this notebook ran WITHOUT a sandbox: it could read and change anything "
-                     "your user can; the result is not proof against cheating")
+        notes.append(msg("note.unsandboxed"))
     status = (Status.failed if run is None
               else Status.graded if not stopped and all(c.status == "ok" for c in run.cells)
               else Status.partial)
@@ -168,11 +171,13 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         models=[_summary(m, language) for m in ctx.models], baselines=ctx.baselines,
         series=_series(truth),
         execution=Execution(
-            seconds=round(result.seconds, 1), stopped=stopped,
+            seconds=round(result.seconds, 1),
+            stopped=render(stopped, language) if stopped else None, stopped_detail=stopped,
             export_seconds=_export_seconds(measurements),
             clean_room_seconds=None if clean is None or clean.out is None else round(
                 clean.seconds, 1),
-            cells=[CellOutcome(index=c.index, status=c.status, seconds=c.seconds, error=c.error)
+            cells=[CellOutcome(index=c.index, status=c.status, seconds=c.seconds,
+                               error=_rendered(cell_error(c, stopped), language))
                    for c in (run.cells if run else [])],
             neutralised=submission.neutralised),
         sandbox=SandboxInfo(backend=backend.name, isolated=backend.isolated,
@@ -180,7 +185,8 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
                             limits={**spec.limits.model_dump(exclude_none=True),
                                     "gpus": ",".join(gpus or []) or "none",
                                     "peak_memory_mb": round(result.peak_memory_mb)}),
-        notes=notes, created=datetime.now(UTC))
+        notes=[render(note, language) for note in notes], note_details=notes,
+        created=datetime.now(UTC))
     write_report(report, out_dir)
     return report
 
@@ -191,49 +197,34 @@ def _export_seconds(measurements: Measurements | None) -> float | None:
     return round(sum(times), 1) if times else None
 
 
-def _stopped(result: Supervised, limits: Limits) -> str | None:
-    if result.killed_for:
-        return KILLED[result.killed_for].format(total=limits.total_seconds,
-                                                memory=limits.memory_mb,
-                                                processes=limits.processes)
+def _killed(result: Supervised, limits: Limits) -> Message | None:
+    """Why the host ended the sandbox, if it did."""
+    if result.killed_for in KILLED:
+        return msg(f"stopped.killed.{result.killed_for}", total=limits.total_seconds,
+                   memory=limits.memory_mb, processes=limits.processes)
     if result.returncode:
-        return (f"nngrade's runner in the sandbox was ended from outside (exit code "
-                f"{result.returncode}); was it killed by the notebook?")
+        return msg("stopped.runner_ended", code=result.returncode)
     return None
 
 
-def _keep_executed_notebook(source: Path, dest: Path, notes: list[str]) -> None:
+def _rendered(text: Message | str | None, language: str) -> str | None:
+    return render(text, language) if isinstance(text, Message) else text
+
+
+def _keep_executed_notebook(source: Path, dest: Path, notes: list[Message]) -> None:
     """Copy the sandbox's executed notebook if it is a valid notebook within limits."""
     if not source.is_file() or source.is_symlink():
         return
     if source.stat().st_size > MAX_EXECUTED_NOTEBOOK_BYTES:
-        notes.append("the executed notebook was too large to keep")
+        notes.append(msg("note.executed_too_large"))
         return
     data = source.read_bytes()[:MAX_EXECUTED_NOTEBOOK_BYTES]
     try:
         nbformat.validate(nbformat.from_dict(untrusted_json.loads(data)))
     except Exception:  # written by the sandbox: anything may be wrong with it
-        notes.append("the executed notebook written in the sandbox was not a valid notebook")
+        notes.append(msg("note.executed_invalid"))
         return
     dest.write_bytes(data)
-
-
-def describe_input(fmt: InputFormat) -> str:
-    """One line: layout, scaling per channel, and how classes were read from the outputs."""
-    def numbers(value: float | list[float], sign: str = "") -> str:
-        if isinstance(value, float):
-            return f"{value:{sign}.4g}"
-        shown = ", ".join(f"{v:.4g}" for v in value[:4])
-        return f"{sign and '+'}[{shown}{', …' if len(value) > 4 else ''}]"
-
-    layout = "x".join(map(str, fmt.shape))
-    if fmt.transpose:
-        layout += f" (axes {', '.join(map(str, fmt.transpose))} of the stored sample)"
-    text = f"{layout}, x*{numbers(fmt.scale)}{numbers(fmt.shift, '+')} ({fmt.source})"
-    if fmt.decision == "argmax":
-        return text
-    return f"{text}, {fmt.decision}" if "window" in fmt.decision else (
-        f"{text}, class by {fmt.decision}")
 
 
 SHOWN_HISTORY = 48
@@ -254,8 +245,7 @@ def clean_room_note(model: ScoredModel, clean: CleanRoom) -> Message | None:
     """Why a model was not scored on its graph, or that its graph is not the model."""
     if model.evaluated_by == "clean room":
         if not model.verified:
-            return msg("note.clean_room.failed", model=model.label,
-                       error=model.measured.error or "")
+            return msg("note.clean_room.failed", model=model.label, error=model.error or "")
         if model.reproducible is False:
             return msg("note.clean_room.not_reproducible", model=model.label)
         return None
@@ -277,6 +267,10 @@ def _summary(model: ScoredModel, language: str) -> ModelSummary:
     arch = model.architecture
     measured = model.measured
     fmt = measured.input
+    described = {"input_format": describe_input(fmt) if fmt else None,
+                 "graph": model.graph.describe() if model.graph else model.graph_problem,
+                 "error": model.error}
+    details = {key: value for key, value in described.items() if isinstance(value, Message)}
     return ModelSummary(
         index=measured.index, label=model.label, framework=measured.framework,
         kind="linear" if arch.linear and arch.dense_layers else arch.kind,
@@ -285,9 +279,10 @@ def _summary(model: ScoredModel, language: str) -> ModelSummary:
         accuracy=model.accuracy, metrics=dict(model.metrics),
         forecast=list(model.forecast) if model.forecast is not None else None,
         layers=measured.layers,
-        error=measured.error, input_format=describe_input(fmt) if fmt else None,
-        graph=render(model.graph.describe(), language) if model.graph else model.graph_problem,
-        evaluated_by=model.evaluated_by, verified=model.verified)
+        error=_rendered(details.get("error", model.error), language),
+        input_format=_rendered(details.get("input_format"), language),
+        graph=_rendered(details.get("graph"), language),
+        evaluated_by=model.evaluated_by, verified=model.verified, details=details)
 
 
 class _ProgressFollower:

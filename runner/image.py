@@ -22,6 +22,7 @@ from pathlib import Path
 
 from runner import __version__
 from runner.errors import NngradeError
+from runner.i18n.message import msg
 from runner.paths import ProjectPaths
 from runner.sandbox import engine
 
@@ -57,9 +58,8 @@ def fill_wheelhouse(folder: Path, tensorflow: str, root: Path) -> None:
                     [*pip, "--no-deps", TF_KERAS]):
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode:
-            raise ImageBuildFailed("downloading the image's wheels failed:\n"
-                                   + done.stderr.strip()[-2000:],
-                                   hint="Check that this host's pip can reach its index.")
+            raise ImageBuildFailed(msg("error.image.wheels", output=done.stderr.strip()[-2000:]),
+                                   hint=msg("error.image.wheels.hint"))
 
 
 @contextmanager
@@ -111,9 +111,10 @@ def _build(root: Path, tag: str, args: dict[str, str], network: str | None,
                        rm=True, forcerm=True, decode=True, pull=False)
     for chunk in stream:
         if "error" in chunk:
-            raise ImageBuildFailed(f"building {tag} failed: {chunk['error'].strip()}\n"
-                                   + "\n".join(log[-20:]),
-                                   hint="The build's log above says which step failed.")
+            raise ImageBuildFailed(msg("error.image.build", tag=tag,
+                                       error=str(chunk["error"]).strip(),
+                                       log="\n".join(log[-20:])),
+                                   hint=msg("error.image.build.hint"))
         if "aux" in chunk and isinstance(chunk["aux"], dict):
             image_id = chunk["aux"].get("ID", image_id)
         for line in str(chunk.get("stream", "")).splitlines():
@@ -121,6 +122,6 @@ def _build(root: Path, tag: str, args: dict[str, str], network: str | None,
                 log.append(line)
                 on_line(line)
     if image_id is None:
-        raise ImageBuildFailed(f"building {tag} ended without an image",
-                               hint="Run it again; the build's log above says what happened.")
+        raise ImageBuildFailed(msg("error.image.no_image", tag=tag),
+                               hint=msg("error.image.no_image.hint"))
     return image_id

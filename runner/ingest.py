@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 from graders.architecture import Architecture, summarise
 from graders.context import CellReport, FunctionResult, GradingContext, ScoredModel
 from runner.cleanroom import CleanRoom
+from runner.i18n.message import Message, msg
 from runner.measurements import (
     CELLS_FILE,
     MAX_CELL_EVENTS,
@@ -31,8 +33,13 @@ from runner.metrics import compute_all
 from runner.onnx_graph import GraphRefused, read_exported
 from runner.provision import Truth
 
+AGENT_STOPPED = {"the notebook ran past its total time limit": "stopped.total_time"}
+"""How the agent in the sandbox says why it stopped, and the catalogue's words for it."""
+AGENT_TIMEOUT = re.compile(r"ran past its (\d+) s limit")
+AGENT_KERNEL_DIED = "the kernel died (out of memory, a crash or os._exit)"
 
-def read_run(out: Path, notes: list[str]) -> RunRecord | None:
+
+def read_run(out: Path, notes: list[Message]) -> RunRecord | None:
     """Join run.json (how the run ended) and the cell log (each cell, in order)."""
     summary = _read(out / RUN_FILE, RunSummary, notes)
     if summary is None:
@@ -40,7 +47,7 @@ def read_run(out: Path, notes: list[str]) -> RunRecord | None:
     try:
         events = read_json_lines(out / CELLS_FILE, CellEvent, max_lines=MAX_CELL_EVENTS)
     except (OSError, ValueError) as error:
-        notes.append(f"the cell log written in the sandbox was rejected: {error}")
+        notes.append(msg("note.cell_log_rejected", error=str(error)))
         return None
     outcomes: dict[int, CellRecord] = {}
     running = None
@@ -55,38 +62,60 @@ def read_run(out: Path, notes: list[str]) -> RunRecord | None:
         return RunRecord(cells=list(outcomes.values()), running=running,
                          **summary.model_dump())
     except ValidationError as error:
-        notes.append(f"the cell log written in the sandbox was rejected: {_why(error)}")
+        notes.append(msg("note.cell_log_rejected", error=_why(error)))
         return None
 
 
-def close_run(run: RunRecord | None, code_cells: list[int], stopped: str | None
+def close_run(run: RunRecord | None, code_cells: list[int], killed: Message | None
               ) -> RunRecord | None:
-    """Account for every code cell after the sandbox was killed mid-run."""
-    if stopped is None:
+    """Account for every code cell after the sandbox was killed mid-run: the one running
+    was killed (:func:`cell_error` says why), the rest were skipped."""
+    if killed is None:
         return run
     run = run or RunRecord()
     done = {cell.index for cell in run.cells}
     cells = list(run.cells)
     for index in code_cells:
-        if index in done:
-            continue
-        killed = index == run.running
-        cells.append(CellRecord(index=index, status="killed" if killed else "skipped",
-                                error=stopped if killed else None))
-    return run.model_copy(update={"cells": cells, "running": None, "stopped": stopped})
+        if index not in done:
+            cells.append(CellRecord(index=index,
+                                    status="killed" if index == run.running else "skipped"))
+    return run.model_copy(update={"cells": cells, "running": None})
 
 
-def read_measurements(out: Path, notes: list[str]) -> Measurements | None:
+def stopped_reason(killed: Message | None, run: RunRecord | None) -> Message | None:
+    """Why execution ended early: the host's kill, else the agent's own stop, else none."""
+    if killed is not None:
+        return killed
+    if run is None:
+        return msg("stopped.did_not_start")
+    if run.stopped:
+        known = AGENT_STOPPED.get(run.stopped)
+        return msg(known) if known else msg("stopped.as_said", reason=run.stopped)
+    return None
+
+
+def cell_error(cell: CellRecord, stopped: Message | None) -> Message | str | None:
+    """A cell's error: the student's own error text as it is, nngrade's own in words."""
+    if cell.status == "killed":
+        return stopped
+    if cell.status == "timeout" and (limit := AGENT_TIMEOUT.fullmatch(cell.error or "")):
+        return msg("cell.timeout", seconds=int(limit[1]))
+    if cell.status == "kernel-died" and cell.error == AGENT_KERNEL_DIED:
+        return msg("cell.kernel_died")
+    return cell.error
+
+
+def read_measurements(out: Path, notes: list[Message]) -> Measurements | None:
     return _read(out / MEASUREMENTS_FILE, Measurements, notes)
 
 
-def _read(path: Path, model: type, notes: list[str]):
+def _read(path: Path, model: type, notes: list[Message]):
     if not path.is_file():
         return None
     try:
         return read_json_model(path, model)
     except (OSError, ValueError) as error:  # ValidationError is a ValueError
-        notes.append(f"{path.name} written in the sandbox was rejected: {_why(error)}")
+        notes.append(msg("note.file_rejected", file=path.name, error=_why(error)))
         return None
 
 
@@ -108,25 +137,25 @@ def _perturbed_metrics(out: Path, model: MeasuredModel, truth: Truth) -> dict[st
 
 
 def _load_predictions(out: Path, relative: str, targets: np.ndarray, task: str
-                      ) -> tuple[np.ndarray | None, str | None]:
+                      ) -> tuple[np.ndarray | None, Message | None]:
     """Predictions written in the sandbox, checked against the targets' shape and the task;
     else None and why."""
     try:
         predicted = load_array(out, relative, max_items=targets.size)
     except (OSError, ValueError) as error:
-        return None, f"predictions unreadable: {error}"
+        return None, msg("model.error.unreadable", error=str(error))
     if task == "classification":
         if predicted.shape != targets.shape or not np.issubdtype(predicted.dtype, np.integer):
-            return None, (f"predictions have shape {list(predicted.shape)} and type "
-                          f"{predicted.dtype}; expected {len(targets)} class ids")
+            return None, msg("model.error.not_class_ids", shape=list(predicted.shape),
+                             dtype=str(predicted.dtype), n=len(targets))
     elif predicted.shape != targets.shape or not np.all(np.isfinite(predicted)):
-        return None, (f"the forecast has shape {list(predicted.shape)} or values that are not "
-                      f"finite; expected {len(targets)} numbers")
+        return None, msg("model.error.bad_forecast", shape=list(predicted.shape),
+                         n=len(targets))
     return predicted, None
 
 
 def _predictions(out: Path, model: MeasuredModel, truth: Truth
-                 ) -> tuple[np.ndarray | None, str | None]:
+                 ) -> tuple[np.ndarray | None, Message | str | None]:
     """One model's recorded predictions, checked against the task, and its error."""
     if model.predictions is None or truth.labels is None:
         return None, model.error
@@ -134,14 +163,15 @@ def _predictions(out: Path, model: MeasuredModel, truth: Truth
     return predicted, problem or model.error
 
 
-def _graph(out: Path, model: MeasuredModel) -> tuple[Architecture | None, str | None]:
+def _graph(out: Path, model: MeasuredModel) -> tuple[Architecture | None, Message | None]:
     """The architecture of the model's exported graph, or why there is none."""
     if model.graph is None:
-        return None, f"not exported: {model.graph_error}" if model.graph_error else None
+        return None, (msg("model.graph.not_exported", error=model.graph_error)
+                      if model.graph_error else None)
     try:
         return summarise(read_exported(out, model.graph).layers), None
     except GraphRefused as refused:
-        return None, f"its exported graph was refused: {refused}"
+        return None, msg("model.graph.refused", error=str(refused))
 
 
 def _rescored(kernel: ScoredModel, clean: CleanRoom, out: Path, truth: Truth) -> ScoredModel:
@@ -155,9 +185,8 @@ def _rescored(kernel: ScoredModel, clean: CleanRoom, out: Path, truth: Truth) ->
     cleaned = clean.models.get(kernel.measured.index)
     if cleaned is None or cleaned.predictions is None or clean.out is None:
         why = (cleaned.error if cleaned is not None and cleaned.error
-               else "the clean room gave no result for it")
-        error = f"its exported graph could not be evaluated in the clean room: {why}"
-        return replace(kernel, measured=kernel.measured.model_copy(update={"error": error[:2000]}),
+               else msg("model.error.no_clean_room_result"))
+        return replace(kernel, error_detail=msg("model.error.clean_room_failed", error=why),
                        architecture=kernel.graph, accuracy=None, metrics={}, perturbed={},
                        forecast=None, evaluated_by="clean room", verified=False)
     measured = kernel.measured.model_copy(update={
@@ -168,9 +197,8 @@ def _rescored(kernel: ScoredModel, clean: CleanRoom, out: Path, truth: Truth) ->
                else compute_all(truth.task, predicted, truth.labels))
     forecast = (tuple(float(v) for v in predicted)
                 if predicted is not None and truth.task == "forecasting" else None)
-    return replace(kernel, measured=kernel.measured.model_copy(update={"error": error}),
-                   architecture=kernel.graph, accuracy=metrics.get("accuracy"), metrics=metrics,
-                   forecast=forecast,
+    return replace(kernel, error_detail=error, architecture=kernel.graph,
+                   accuracy=metrics.get("accuracy"), metrics=metrics, forecast=forecast,
                    perturbed=_perturbed_metrics(clean.out, measured, truth) if metrics else {},
                    evaluated_by="clean room",
                    reproducible=_same_outputs(out, kernel.measured.reference_outputs,
@@ -201,28 +229,28 @@ def _function(out: Path, name: str, measured, truth: Truth) -> FunctionResult:
     arguments = truth.arguments[name]
     if measured is None:
         return FunctionResult(name, arguments, None,
-                              error="nothing was measured after the last cell")
+                              error=msg("function.error.not_measured"))
     values = None
     error = measured.error
     if measured.values is not None and error is None:
         try:
             values = load_array(out, measured.values, max_items=10 * arguments.size)
         except (OSError, ValueError) as problem:
-            error = f"its values were unreadable: {problem}"
+            error = msg("function.error.unreadable", error=str(problem))
     return FunctionResult(name, arguments, values, measured.autograd_calls, error)
 
 
 def build_context(mode: str, out: Path, run: RunRecord | None,
                   measurements: Measurements | None, truth: Truth,
-                  stopped: str | None, clean: CleanRoom | None = None) -> GradingContext:
-    cells = [CellReport(c.index, c.status, c.error) for c in run.cells] if run else []
+                  stopped: Message | None, clean: CleanRoom | None = None) -> GradingContext:
+    """``stopped``: why execution ended early (:func:`stopped_reason`), or None."""
+    cells = ([CellReport(c.index, c.status, cell_error(c, stopped)) for c in run.cells]
+             if run else [])
     models = []
     functions: dict[str, FunctionResult] = {}
     if measurements is not None:
         for model in measurements.models:
             predicted, error = _predictions(out, model, truth)
-            if error != model.error:
-                model = model.model_copy(update={"error": error})
             metrics = ({} if predicted is None or truth.labels is None
                        else compute_all(truth.task, predicted, truth.labels))
             forecast = (tuple(float(v) for v in predicted)
@@ -231,7 +259,7 @@ def build_context(mode: str, out: Path, run: RunRecord | None,
             models.append(ScoredModel(model, summarise(model.layers), metrics.get("accuracy"),
                                       metrics, forecast,
                                       _perturbed_metrics(out, model, truth) if metrics else {},
-                                      graph, problem))
+                                      graph, problem, error_detail=error))
             if clean is not None:
                 models[-1] = _rescored(models[-1], clean, out, truth)
     by_name = {f.name: f for f in measurements.functions} if measurements else {}
@@ -239,7 +267,6 @@ def build_context(mode: str, out: Path, run: RunRecord | None,
         functions[name] = _function(out, name, by_name.get(name), truth)
     baselines = {name: compute_all(truth.task, forecast, truth.labels)
                  for name, forecast in truth.baselines.items() if truth.labels is not None}
-    stopped = stopped or (run.stopped if run else "the notebook did not start")
     return GradingContext(mode=mode, cells=cells, stopped=stopped, models=models,
                           functions=functions, probe_ran=measurements is not None,
                           evaluation_set=truth.evaluation_set, baselines=baselines,

@@ -13,6 +13,8 @@ import tokenize
 
 import nbformat
 
+from runner.i18n.message import Message, msg
+
 LIMIT_CHARS = 20_000
 """Literal data in one code cell beyond which the report notes it."""
 
@@ -30,14 +32,12 @@ def literal_chars(source: str) -> int:
     return sum(len(t.string) for t in tokens if t.type in (tokenize.STRING, tokenize.NUMBER))
 
 
-def large_literals(notebook: nbformat.NotebookNode, limit: int = LIMIT_CHARS) -> list[str]:
+def large_literals(notebook: nbformat.NotebookNode, limit: int = LIMIT_CHARS) -> list[Message]:
     """One note per code cell holding more than ``limit`` characters of literal data."""
     notes = []
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     for number, cell in enumerate(code, start=1):
         size = literal_chars(str(cell.source))
         if size > limit:
-            notes.append(f"code cell {number} holds {size / 1000:.0f} KB of data written into "
-                         "the code (string and number literals): a model that looks answers "
-                         "up in such a table has learned nothing; worth a look")
+            notes.append(msg("note.large_literals", cell=number, kilobytes=round(size / 1000)))
     return notes

@@ -43,6 +43,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+NoteValue = ShortText | int | float | bool | None
+
+
+class ProbeNote(_Strict):
+    """A note the probe wrote: only ``note.probe.…``/``note.compat.…`` ids, plain values.
+
+    Written inside the student's kernel, so it is data to be rendered, never trusted:
+    an id the catalogue lacks is shown as the id and its values.
+    """
+
+    id: str = Field(pattern=r"^note\.(probe|compat)\.[a-z0-9_]+$", max_length=80)
+    params: dict[Annotated[str, Field(max_length=40)], NoteValue] = Field(
+        default_factory=dict, max_length=10)
+
+
 class LayerKind(StrEnum):
     """Framework-neutral role of a layer; enough to check an architecture."""
 
@@ -148,7 +163,7 @@ class Measurements(_Strict):
     schema_version: int = Field(default=1, alias="schema")
     models: list[MeasuredModel] = Field(default_factory=list, max_length=MAX_MODELS)
     functions: list[FunctionValues] = Field(default_factory=list, max_length=64)
-    notes: list[ShortText] = Field(default_factory=list, max_length=50)
+    notes: list[ProbeNote] = Field(default_factory=list, max_length=50)
     loaders: list[Annotated[str, Field(max_length=100)]] = Field(
         default_factory=list, max_length=32,
         description="Framework dataset loaders the notebook called: keras:cifar10, "

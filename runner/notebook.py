@@ -13,6 +13,7 @@ import nbformat
 
 from runner import untrusted_json
 from runner.errors import NotebookError
+from runner.i18n.message import msg
 from runner.names import printable
 
 MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024
@@ -58,15 +59,16 @@ def read_submission(path: Path) -> Submission:
     """Read and validate ``path``; raise NotebookError saying what is wrong and what to do."""
     shown = printable(str(path))
     if not path.exists():
-        raise NotebookError(f"{shown}: no such file", hint="Check the path to the notebook.")
+        raise NotebookError(msg("error.notebook.missing", path=shown),
+                            hint=msg("error.notebook.missing.hint"))
     if path.is_dir():
-        raise NotebookError(f"{shown}: is a folder, not a notebook",
-                            hint="Pass the .ipynb file itself.")
+        raise NotebookError(msg("error.notebook.folder", path=shown),
+                            hint=msg("error.notebook.folder.hint"))
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(f"{shown}: {size // 2**20} MiB, over the "
-                            f"{MAX_NOTEBOOK_BYTES // 2**20} MiB limit for a notebook",
-                            hint="Clear the outputs (Kernel > Restart & Clear Output) and save.")
+        raise NotebookError(msg("error.notebook.too_large", path=shown, size=size // 2**20,
+                                limit=MAX_NOTEBOOK_BYTES // 2**20),
+                            hint=msg("error.notebook.too_large.hint"))
     data = path.read_bytes()
     _check_json(shown, data)
     try:
@@ -74,8 +76,8 @@ def read_submission(path: Path) -> Submission:
         nbformat.validate(notebook)
     except Exception as error:  # nbformat raises several unrelated types
         why = (str(error).splitlines() or [type(error).__name__])[0]
-        raise NotebookError(f"{shown}: not a valid notebook: {why}",
-                            hint="Open it in Jupyter and save it again.") from None
+        raise NotebookError(msg("error.notebook.invalid", path=shown, error=why),
+                            hint=msg("error.notebook.save_again")) from None
     return Submission(path, notebook, hashlib.sha256(data).hexdigest())
 
 
@@ -84,25 +86,24 @@ def _check_json(shown: str, data: bytes) -> None:
     try:
         raw = untrusted_json.loads(data)
     except untrusted_json.UntrustedJSONError as error:
-        raise NotebookError(f"{shown}: not a Jupyter notebook: {error}",
-                            hint="Save the notebook from Jupyter/Colab as .ipynb, "
-                                 "not as .py or .html.") from None
+        raise NotebookError(msg("error.notebook.not_json", path=shown, problem=error.detail),
+                            hint=msg("error.notebook.not_json.hint")) from None
     if not isinstance(raw, dict) or "cells" not in raw:
-        raise NotebookError(f"{shown}: JSON, but not a Jupyter notebook (no 'cells')",
-                            hint="Save the notebook from Jupyter/Colab as .ipynb.")
+        raise NotebookError(msg("error.notebook.no_cells", path=shown),
+                            hint=msg("error.notebook.no_cells.hint"))
     cells = raw["cells"]
     code = sum(isinstance(c, dict) and c.get("cell_type") == "code"
                for c in (cells if isinstance(cells, list) else []))
     if code > MAX_CODE_CELLS:
-        raise NotebookError(f"{shown}: {code:,} code cells, over the {MAX_CODE_CELLS:,} limit",
-                            hint="Merge cells: a homework needs a few hundred at most.")
+        raise NotebookError(msg("error.notebook.too_many_cells", path=shown, n=code,
+                                limit=MAX_CODE_CELLS),
+                            hint=msg("error.notebook.too_many_cells.hint"))
     if _SURROGATE_ESCAPE.search(data):
         try:
             json.dumps(raw, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
-            raise NotebookError(f"{shown}: holds text that is not valid Unicode "
-                                "(a lone UTF-16 surrogate escape such as \\ud800)",
-                                hint="Open it in Jupyter and save it again.") from None
+            raise NotebookError(msg("error.notebook.surrogate", path=shown),
+                                hint=msg("error.notebook.save_again")) from None
 
 
 def clear_outputs(submission: Submission) -> None:

@@ -12,11 +12,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from runner.errors import english
+from runner.i18n.message import Message, msg
+
 MAX_DEPTH = 100  # real notebooks nest about 10 levels (widget state, Plotly figures: ~20)
 
 
 class UntrustedJSONError(ValueError):
-    """The bytes are not JSON this program accepts; ``str()`` says why in one line."""
+    """The bytes are not JSON this program accepts; ``str()`` says why in one line, in
+    English; ``detail`` is that line as a message, to render in any language."""
+
+    def __init__(self, detail: Message) -> None:
+        self.detail = detail
+        super().__init__(english(detail))
 
 
 def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
@@ -24,14 +32,15 @@ def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
     try:
         value = json.loads(data)
     except RecursionError:
-        raise UntrustedJSONError(f"nested deeper than {max_depth} levels") from None
+        raise UntrustedJSONError(msg("error.json.too_deep", n=max_depth)) from None
     except json.JSONDecodeError as error:
-        raise UntrustedJSONError(
-            f"not valid JSON (line {error.lineno}, column {error.colno})") from None
+        raise UntrustedJSONError(msg("error.json.invalid_at", line=error.lineno,
+                                     column=error.colno)) from None
     except ValueError as error:  # UnicodeDecodeError, or an integer with too many digits
-        raise UntrustedJSONError(f"not valid JSON: {str(error).splitlines()[0]}") from None
+        raise UntrustedJSONError(msg("error.json.invalid", error=str(error).splitlines()[0])
+                                 ) from None
     if depth(value, limit=max_depth) > max_depth:
-        raise UntrustedJSONError(f"nested deeper than {max_depth} levels")
+        raise UntrustedJSONError(msg("error.json.too_deep", n=max_depth))
     return value
 
 

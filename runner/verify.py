@@ -11,6 +11,8 @@ import nbformat
 from runner.assignments import Assignment
 from runner.datasets.errors import DatasetNotFound
 from runner.errors import NngradeError
+from runner.i18n.catalogue import SOURCE_LANGUAGE
+from runner.i18n.render import Translator
 from runner.paths import ProjectPaths
 from runner.report.model import Mode, Report
 
@@ -50,28 +52,30 @@ def cases(assignment_id: str, paths: ProjectPaths) -> list[Case]:
     return found
 
 
-def judge(case: Case, report: Report) -> list[str]:
-    """What is wrong with ``report`` for ``case``; empty when it is as expected."""
+def judge(case: Case, report: Report, language: str = SOURCE_LANGUAGE) -> list[str]:
+    """What is wrong with ``report`` for ``case`` (in ``language``); empty when it is as
+    expected."""
+    t = Translator(language)
     outcome = {check.id: check.passed for check in report.checks}
     if case.kind == "reference":
         missed = [c for c in report.checks if not c.passed]
         return [f"{c.id}: {c.points}/{c.max_points}: {c.message}" for c in missed]
-    problems = [f"{check}: expected to pass, failed" for check in case.expect_passed
+    problems = [t("cli.verify.expected_to_pass", check=check) for check in case.expect_passed
                 if check in outcome and not outcome[check]]
-    problems += [f"{check}: expected to fail, passed" for check in case.expect_failed
+    problems += [t("cli.verify.expected_to_fail", check=check) for check in case.expect_failed
                  if outcome.get(check)]
     unknown = set(case.expect_passed + case.expect_failed) - set(outcome)
-    problems += [f"{check}: no such check in the report" for check in sorted(unknown)]
+    problems += [t("cli.verify.no_such_check", check=check) for check in sorted(unknown)]
     return problems
 
 
 def run_case(case: Case, assignment: Assignment, out_root: Path,
-             grade_one: Callable[..., Report]) -> CaseResult:
+             grade_one: Callable[..., Report], *, language: str = SOURCE_LANGUAGE) -> CaseResult:
     out = out_root / case.assignment / case.kind / case.notebook.stem
     try:
         report = grade_one(assignment, case.notebook, out, mode=Mode.grade)
     except DatasetNotFound as missing:  # not a verdict on the grader: said, not failed
         return CaseResult(case, None, [], skipped=missing.summary)
     except NngradeError as error:  # an unreadable notebook, a bad dataset file: this case
-        return CaseResult(case, None, [error.message.splitlines()[0]])
-    return CaseResult(case, report, judge(case, report))
+        return CaseResult(case, None, [error.in_language(language)[0].splitlines()[0]])
+    return CaseResult(case, report, judge(case, report, language))

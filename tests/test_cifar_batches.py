@@ -200,5 +200,5 @@ def test_unmodified_loaders_read_the_public_split_offline_in_the_student_environ
                              [HELDOUT, 32, 32, 3]]
     assert seen["keras_load_batch"][1] == int(public.train_x[0, 5, 7, 1])
     assert (tmp_path / "data" / "cifar-10-batches-py" / "test_batch").is_file()
-    assert any("/proc/cannot-write-here" in note and "grader's copy" in note
-               for note in seen["notes"])
+    assert any(note["id"] == "note.probe.root_not_writable"
+               and "/proc/cannot-write-here" in note["params"]["root"] for note in seen["notes"])

@@ -13,6 +13,7 @@ import pytest
 
 from runner import assignments
 from runner.grading import grade
+from runner.i18n.render import render
 from runner.paths import ProjectPaths
 from runner.report.model import Mode, Report
 from runner.sandbox.backends import Bubblewrap, bubblewrap_works
@@ -30,7 +31,8 @@ def _grade(assignment, notebook, out, mode=Mode.grade) -> Report:
 
 
 def _compat_notes(report: Report) -> list[str]:
-    return [note for note in report.notes if note.startswith("compatibility:")]
+    return [render(note, "en") for note in report.note_details
+            if note.id.startswith("note.compat.")]
 
 
 def _missing(notes: list[str], expected: list[str]) -> list[str]:

@@ -82,11 +82,12 @@ def test_hidden_points_are_fresh_each_run_and_public_ones_are_fixed():
 
 def test_only_loaders_of_other_datasets_are_named_and_with_their_titles():
     from runner.datasets.loader_calls import wrong_dataset_notes
+    from runner.i18n.render import render
 
     notes = wrong_dataset_notes(get_spec("fashion_mnist"), [
         "keras:fashion_mnist", "torchvision:FashionMNIST", "torchvision:CIFAR10",
         "torchvision:ImageFolder", "keras:mnist"])
-    assert [note.split(", but")[0] for note in notes] == [
+    assert [render(note, "en").split(", but")[0] for note in notes] == [
         "the notebook loads CIFAR-10 (torchvision.datasets.CIFAR10)",
         "the notebook loads keras.datasets.mnist"]
     assert wrong_dataset_notes(get_spec("cifar10"), ["keras:cifar10", "torchvision:CIFAR10"]) == []

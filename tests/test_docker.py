@@ -28,7 +28,9 @@ import pytest
 from runner import assignments, grading
 from runner.datasets import get_spec
 from runner.datasets.splits import load_official, public_split
-from runner.grading import KILLED, grade
+from runner.grading import grade
+from runner.i18n.message import msg
+from runner.i18n.render import render
 from runner.report.model import Mode, Report, Status
 from runner.sandbox import engine
 from runner.sandbox.backends import Backend, Bubblewrap, bubblewrap_works
@@ -170,8 +172,9 @@ def test_a_fork_loop_is_ended_at_its_process_limit_in_either_sandbox(tmp_path, p
     assignment = _cheap(project_copy, "total_seconds: 300, cell_seconds: 120, processes: 64")
     bomb = write_notebook(tmp_path / "bomb.ipynb", FORK_LOOP, "x = 1")
     report = _grade(assignment, bomb, tmp_path / "bomb", backend=backend)
-    message = KILLED["processes"].format(processes=64)
+    message = render(msg("stopped.killed.processes", processes=64), "en")
     assert report.execution.stopped == message
+    assert report.execution.stopped_detail.id == "stopped.killed.processes"
     # Stopped for its processes while the cell ran: the time limit would have read
     # "timeout" (cell_seconds) or the total-time message.
     assert [(c.status, c.error) for c in report.execution.cells] == [

@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 from sklearn.preprocessing import MinMaxScaler
 
+from runner.i18n.render import render
+from runner.input_words import describe_input
+from runner.measurements import InputFormat
 from runner.probe.forecast import choose, closed_loop, fitted_scalers
 from runner.probe.state import InputStats
 
@@ -33,7 +36,12 @@ def test_a_model_of_seasonal_differences_is_found_and_forecasts_the_trend():
     assert fmt.scaling.lag == 12 and fmt.window.shape == (12, 1)
     assert fmt.one_step_rmse == pytest.approx(0, abs=1e-6)
     assert np.allclose(closed_loop(persistence, HISTORY, 24, fmt), FUTURE)
-    assert "differences to the value 12 steps earlier" in fmt.as_json()["decision"]
+    recorded = InputFormat.model_validate(fmt.as_json())
+    assert recorded.lag == 12
+    assert render(describe_input(recorded), "en").endswith(
+        "differences to the value 12 steps earlier")
+    assert render(describe_input(recorded), "ru").endswith(
+        "разности со значением на 12 шагов раньше")
 
 
 def test_a_model_of_values_is_not_credited_with_a_differencing_it_never_saw():

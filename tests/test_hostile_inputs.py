@@ -16,6 +16,7 @@ from numpy.lib import format as npy_format
 from runner import assignments
 from runner.errors import NotebookError
 from runner.grading import _ProgressFollower, grade
+from runner.i18n.render import render
 from runner.ingest import build_context, read_measurements, read_run
 from runner.measurements import RUN_FILE, load_array
 from runner.notebook import read_submission
@@ -191,9 +192,10 @@ time.sleep(1)
 def test_deeply_nested_or_forged_sandbox_json_becomes_a_note(tmp_path):
     (tmp_path / "measurements.json").write_text('{"schema": 1, "notes": ' + _nested(DEEP) + "}")
     (tmp_path / RUN_FILE).write_text(_nested(DEEP))
-    notes: list[str] = []
-    assert read_measurements(tmp_path, notes) is None
-    assert read_run(tmp_path, notes) is None
+    messages: list = []
+    assert read_measurements(tmp_path, messages) is None
+    assert read_run(tmp_path, messages) is None
+    notes = [render(note, "en") for note in messages]
     assert ["measurements.json" in notes[0], "run.json" in notes[1]] == [True, True]
     assert all("recursion limit" in note for note in notes)
 
@@ -241,7 +243,7 @@ def test_hostile_prediction_files_become_notes_on_their_model(tmp_path):
     ctx = build_context("grade", out, None, measurements, Truth(labels=np.arange(4)), None)
     for model, (name, problem) in zip(ctx.models, expected.items(), strict=True):
         assert model.accuracy is None
-        assert problem in model.measured.error, (name, model.measured.error)
+        assert problem in render(model.error, "en"), (name, model.error)
 
 
 def test_a_fortran_order_array_loads_as_the_same_values(tmp_path):
@@ -274,8 +276,10 @@ def test_a_model_error_with_undecodable_bytes_does_not_cost_the_measurements(tmp
     from runner.probe.output import save_json
 
     save_json(tmp_path / "measurements.json", {"models": [], "notes": [
-        "model 1: OSError: [Errno 2] No such file: 'w\udcff.h5'"]})
-    notes: list[str] = []
+        {"id": "note.probe.layers_not_described", "params": {
+            "model": 1, "error": "OSError: [Errno 2] No such file: 'w\udcff.h5'"}}]})
+    notes: list = []
     measurements = read_measurements(tmp_path, notes)
     assert notes == []
-    assert measurements is not None and measurements.notes[0].startswith("model 1: OSError")
+    assert measurements is not None
+    assert measurements.notes[0].params["error"].startswith("OSError: [Errno 2]")

@@ -134,3 +134,21 @@ def test_every_shipped_assignment_speaks_russian_and_english():
 def test_the_package_ships_its_catalogues():
     folder = Path(__file__).resolve().parents[1] / "runner" / "i18n" / "locales"
     assert {path.parent.name for path in folder.glob("*/*.po")} == set(languages())
+
+
+def test_every_literal_message_id_in_the_code_is_in_the_english_catalogue():
+    """``msg("some.id", ...)`` with a literal id: the id must exist (ids built at run time,
+    ``msg("check.executes.status." + status)``, are not literals and not checked here)."""
+    import re
+
+    from runner.i18n.catalogue import catalogue
+
+    root = Path(__file__).resolve().parents[1]
+    literal = re.compile(r'msg\(\s*"([a-z][a-z0-9_.]*)"\s*[,)]')
+    known = catalogue(SOURCE_LANGUAGE).ids
+    missing = sorted(
+        f"{path.relative_to(root)}: {message_id}"
+        for folder in ("runner", "graders") for path in (root / folder).rglob("*.py")
+        for message_id in literal.findall(path.read_text(encoding="utf-8"))
+        if message_id not in known)
+    assert missing == []

@@ -8,6 +8,7 @@ import pickle
 import numpy as np
 import pytest
 
+from runner.i18n.render import render
 from runner.ingest import read_measurements
 from runner.measurements import Measurements, load_array, read_json_model
 
@@ -18,14 +19,16 @@ def test_a_symlinked_report_file_is_not_followed(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "measurements.json").symlink_to(secret)
-    notes: list[str] = []
+    notes: list = []
     assert read_measurements(out, notes) is None
-    assert "not a regular file" in notes[0] and "host secret" not in notes[0]
+    shown = render(notes[0], "en")
+    assert "not a regular file" in shown and "host secret" not in shown
 
 
 def test_oversized_and_malformed_files_are_rejected(tmp_path):
     big = tmp_path / "measurements.json"
-    big.write_text(json.dumps({"schema": 1, "notes": ["x" * 999] * 10_000}))
+    big.write_text(json.dumps({"schema": 1, "notes": [
+        {"id": "note.probe.not_measured", "params": {"error": "x" * 999}}] * 10_000}))
     with pytest.raises(ValueError, match="over the"):
         read_json_model(big, Measurements)
     forged = tmp_path / "forged.json"

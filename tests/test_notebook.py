@@ -6,6 +6,7 @@ import ast
 
 import nbformat
 
+from runner.i18n.render import render
 from runner.literals import large_literals
 from runner.notebook import neutralise, read_submission
 from tests.notebooks import write_notebook
@@ -46,6 +47,6 @@ def test_a_table_written_into_the_code_is_noted_with_its_cell():
         nbformat.v4.new_markdown_cell("a table follows"),
         nbformat.v4.new_code_cell(table),
         nbformat.v4.new_code_cell("x = [1, 2, 3]\nprint('short')")])
-    notes = large_literals(nb)
+    notes = [render(note, "en") for note in large_literals(nb)]
     assert len(notes) == 1 and notes[0].startswith("code cell 2 holds 38 KB")
     assert "worth a look" in notes[0]

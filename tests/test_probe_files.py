@@ -33,7 +33,9 @@ def test_a_drive_path_of_a_public_file_reads_the_public_copy(public: Path):
     opener = files.falling_back(builtins.open)
     with opener("/content/drive/MyDrive/data/airline-passengers.csv") as handle:
         assert handle.read().startswith("Month,Passengers")
-    assert any("/content/drive/MyDrive" in note for note in STATE.notes)
+    assert any(note["id"] == "note.probe.public_copy"
+               and note["params"]["asked"].startswith("/content/drive/MyDrive")
+               for note in STATE.notes)
 
 
 def test_colab_paths_lead_to_the_working_folder(public: Path):

@@ -27,6 +27,7 @@ from runner.report.markdown import (
     tail,
 )
 from runner.report.model import (
+    REPORT_SCHEMA_VERSION,
     CellOutcome,
     CheckOutcome,
     Execution,
@@ -223,7 +224,7 @@ def test_html_in_russian() -> None:
                      "<summary>Выполнение: 5 ячеек за 12,5 с, сбоев: 2</summary>",
                      "<h3>Ячейка кода 3: ошибка (0,2 с)</h3>",
                      "<h3>Невыполненные строки</h3>", "<h2>Примечания</h2>",
-                     "<footer>nngrade 0.1.0 · схема отчёта 3</footer>"):
+                     f"<footer>nngrade 0.1.0 · схема отчёта {REPORT_SCHEMA_VERSION}</footer>"):
         assert fragment in page, fragment
     assert HOSTILE not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
@@ -237,7 +238,7 @@ def test_html_in_english_keeps_its_words() -> None:
                      'aria-label="failed"', "<summary>Layers of model (1)</summary>",
                      "<summary>Execution: 5 cells in 12.5 s, 2 failed</summary>",
                      "<h3>Code cell 3: error (0.2 s)</h3>",
-                     "<footer>nngrade 0.1.0 · report schema 3</footer>"):
+                     f"<footer>nngrade 0.1.0 · report schema {REPORT_SCHEMA_VERSION}</footer>"):
         assert fragment in page, fragment
 
 

@@ -13,7 +13,9 @@ import pytest
 
 from runner import __version__, assignments
 from runner.grading import grade, grader_version, tree_digest
-from runner.ingest import close_run, read_run
+from runner.i18n.message import msg
+from runner.i18n.render import render
+from runner.ingest import cell_error, close_run, read_run
 from runner.measurements import CELLS_FILE, MAX_LINE_BYTES, RUN_FILE
 from runner.notebook import MAX_CODE_CELLS
 from runner.paths import ProjectPaths
@@ -64,11 +66,15 @@ def test_a_kill_mid_cell_marks_that_cell_killed_and_the_rest_skipped(tmp_path):
                {**SUMMARY, "probe_finished": False})
     with (tmp_path / CELLS_FILE).open("a") as handle:
         handle.write('{"index": 3, "status": "o')  # the write the kill cut short
-    notes: list[str] = []
-    run = close_run(read_run(tmp_path, notes), [1, 3, 5], "it used more than 600 MB")
+    notes: list = []
+    killed = msg("stopped.killed.memory", memory=600)
+    run = close_run(read_run(tmp_path, notes), [1, 3, 5], killed)
     assert notes == []
     assert [(c.index, c.status) for c in run.cells] == [(1, "ok"), (3, "killed"), (5, "skipped")]
-    assert run.cells[1].error == "it used more than 600 MB"
+    assert render(cell_error(run.cells[1], killed), "en") == (
+        "it used more than 600 MB of memory and was stopped")
+    assert render(cell_error(run.cells[1], killed), "ru") == (
+        "он занял больше 600 МБ памяти и был остановлен")
 
 
 def test_run_json_without_a_log_is_a_run_that_reached_no_cell(tmp_path):
@@ -91,22 +97,23 @@ def test_a_forged_line_rejects_the_log_with_a_note_naming_it(tmp_path, line, pro
     _write_run(tmp_path, _ok(0))
     with (tmp_path / CELLS_FILE).open("a") as handle:
         handle.write(line + "\n")
-    notes: list[str] = []
-    assert read_run(tmp_path, notes) is None
+    messages: list = []
+    assert read_run(tmp_path, messages) is None
+    notes = [render(note, "en") for note in messages]
     assert len(notes) == 1 and "cell log" in notes[0] and problem in notes[0], notes
 
 
 def test_more_cells_than_any_notebook_may_have_are_refused(tmp_path):
     events = [{"index": i, "status": "skipped"} for i in range(MAX_CODE_CELLS + 1)]
     _write_run(tmp_path, events)
-    notes: list[str] = []
+    notes: list = []
     assert read_run(tmp_path, notes) is None
-    assert "at most 10000 items" in notes[0]
+    assert "at most 10000 items" in render(notes[0], "en")
     with (tmp_path / CELLS_FILE).open("a") as handle:
         handle.writelines('{"index": 0, "status": "skipped"}\n' for _ in range(MAX_CODE_CELLS))
     notes.clear()
     assert read_run(tmp_path, notes) is None
-    assert "lines, over the 20000 limit" in notes[0]
+    assert "lines, over the 20000 limit" in render(notes[0], "en")
 
 
 def test_a_log_that_is_a_link_or_too_big_is_refused(tmp_path):
@@ -117,18 +124,19 @@ def test_a_log_that_is_a_link_or_too_big_is_refused(tmp_path):
     (out / RUN_FILE).write_text(json.dumps(SUMMARY))
     (out / CELLS_FILE).symlink_to(secret)
     notes: list[str] = []
-    assert read_run(out, notes) is None and "not a regular file" in notes[0]
+    assert read_run(out, notes) is None and "not a regular file" in render(notes[0], "en")
     (out / CELLS_FILE).unlink()
     (out / CELLS_FILE).write_text(("x" * (MAX_LINE_BYTES - 1) + "\n") * 600)
     notes.clear()
-    assert read_run(out, notes) is None and "bytes, over the" in notes[0]
+    assert read_run(out, notes) is None and "bytes, over the" in render(notes[0], "en")
 
 
 def test_run_json_in_the_old_whole_record_shape_is_rejected(tmp_path):
     (tmp_path / RUN_FILE).write_text(json.dumps({**SUMMARY, "cells": [], "running": None}))
     notes: list[str] = []
     assert read_run(tmp_path, notes) is None
-    assert "run.json written in the sandbox was rejected: cells: Extra inputs" in notes[0]
+    assert "run.json written in the sandbox was rejected: cells: Extra inputs" in render(
+        notes[0], "en")
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ import pytest
 from runner import assignments
 from runner.errors import SandboxUnavailable
 from runner.grading import grade
+from runner.i18n.render import render
 from runner.report.model import Mode, Report, Status
 from runner.sandbox import engine, student_env
 from runner.sandbox.backends import Bubblewrap, bubblewrap_works
@@ -195,7 +196,8 @@ def test_a_drifted_environment_is_named_in_the_report():
     found = student_env.StudentPython(
         python="/somewhere/bin/python", prefix="/somewhere", base_prefix="/usr", missing=[],
         installed={**listed, "pandas": "2.2.3", "seaborn": None})
-    [note] = student_env.report_notes(found)
+    [message] = student_env.report_notes(found)
+    note = render(message, "en")
     assert f"pandas 2.2.3 (listed: {listed['pandas']})" in note
     assert f"seaborn missing (listed: {listed['seaborn']})" in note
     assert "./setup.sh" in note

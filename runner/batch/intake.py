@@ -13,6 +13,9 @@ A problem with one student (no notebook, several, an empty or oversized file, a 
 password-protected or unreadable archive, a file that cannot be read, a duplicate id) is
 recorded for that student; it never stops the batch.
 
+Problems are written in the batch's language (``collect(..., language="ru")``): they go
+to the gradebook and the class's summary page as they are.
+
 Student ids and problems are printable Unicode (:func:`runner.names.printable`), so any
 gradebook stores them: a name's undecodable bytes read ``\\xNN``. A notebook whose own name
 (or path) is not printable is handed on as a copy with a printable name in the scratch
@@ -37,6 +40,9 @@ from runner.archive import (
     unpack,
 )
 from runner.errors import NngradeError, NotebookError
+from runner.i18n.catalogue import SOURCE_LANGUAGE
+from runner.i18n.message import Message, msg
+from runner.i18n.render import Translator
 from runner.names import clip, fit_component, printable
 from runner.notebook import MAX_NOTEBOOK_BYTES
 
@@ -59,17 +65,19 @@ class Entry:
     full_name: str | None = None
 
 
-def collect(source: Path, workdir: Path) -> list[Entry]:
-    """Every student found under ``source``, sorted by id; archives unpack into ``workdir``."""
+def collect(source: Path, workdir: Path, *, language: str = SOURCE_LANGUAGE) -> list[Entry]:
+    """Every student found under ``source``, sorted by id; archives unpack into ``workdir``.
+
+    Each student's problem is written in ``language``."""
+    shown = printable(str(source))
     if not source.exists():
-        raise NngradeError(f"{printable(str(source))}: no such file or folder",
-                           hint="Pass the folder of submissions or the LMS's archive.")
+        raise NngradeError(msg("batch.intake.no_source", path=shown),
+                           hint=msg("batch.intake.source.hint"))
     root = source
     if source.is_file():
         if not is_archive(source):
-            raise NngradeError(f"{printable(str(source))}: neither a folder nor a .zip/.tar.gz "
-                               "archive",
-                               hint="Pass the folder of submissions or the LMS's archive.")
+            raise NngradeError(msg("batch.intake.not_folder_or_archive", path=shown),
+                               hint=msg("batch.intake.source.hint"))
         root = workdir / "unpacked"
         unpack(source, root)
     try:
@@ -77,10 +85,12 @@ def collect(source: Path, workdir: Path) -> list[Entry]:
             root = _single_top_folder(root)
         paths = sorted(root.iterdir())
     except OSError as error:
-        raise NngradeError(f"{printable(str(source))}: cannot be read ({error.strerror})",
-                           hint="Check that the folder exists and that you may read it.") from None
-    entries = [_entry(path, workdir) for path in paths if not path.name.startswith(HIDDEN)]
-    return _one_per_student(entries)
+        raise NngradeError(msg("batch.intake.source_unreadable", path=shown,
+                               reason=error.strerror or type(error).__name__),
+                           hint=msg("batch.intake.source_unreadable.hint")) from None
+    t = Translator(language)
+    entries = [_entry(path, workdir, t) for path in paths if not path.name.startswith(HIDDEN)]
+    return _one_per_student(entries, t)
 
 
 def _single_top_folder(root: Path) -> Path:
@@ -108,14 +118,15 @@ def _stem(name: str) -> str:
     return Path(name).stem if "." in name.strip(".") else name
 
 
-def _entry(path: Path, workdir: Path) -> Entry:
+def _entry(path: Path, workdir: Path, t: Translator) -> Entry:
     """One student's entry; whatever their files do ends as their problem, never raises."""
     shown = printable(path.name)
     student, participant, full_name = _identity(shown)
     # Per file, not only per student: Moodle gives one student several loose files.
     scratch = workdir / "inner" / safe_name(student) / safe_name(shown)
 
-    def problem(text: str) -> Entry:
+    def problem(text: str | Message) -> Entry:
+        text = t(text) if isinstance(text, Message) else text
         return Entry(student, None, problem=printable(text), participant=participant,
                      full_name=full_name)
 
@@ -123,28 +134,29 @@ def _entry(path: Path, workdir: Path) -> Entry:
         notebook = _find_notebook(path, scratch)
         size = notebook.stat().st_size
         if size == 0:
-            return problem(f"{notebook.name} is an empty file")
+            return problem(msg("batch.intake.empty", name=notebook.name))
         if size > MAX_NOTEBOOK_BYTES:
             return problem(_too_big(notebook, size))
         notebook, digest = _usable_copy(notebook, scratch)
     except NngradeError as error:
-        return problem(error.message + (f". {error.hint}" if error.hint else ""))
+        text, hint = error.in_language(t.language)
+        return problem(text + (f". {hint}" if hint else ""))
     except Exception as error:  # one student's files must never stop the class
-        return problem(f"{shown}: could not be read ({_reason(error)})")
+        return problem(msg("batch.intake.unreadable", name=shown, reason=_reason(error)))
     return Entry(student, notebook, digest, participant=participant, full_name=full_name)
 
 
-def _too_big(notebook: Path, size: int) -> str:
-    return (f"{notebook.name}: {-(-size // 2**20)} MiB, over the {MAX_NOTEBOOK_BYTES // 2**20} "
-            "MiB limit for a notebook; clear its outputs and save it again")
+def _too_big(notebook: Path, size: int) -> Message:
+    return msg("batch.intake.too_big", name=notebook.name, size=-(-size // 2**20),
+               limit=MAX_NOTEBOOK_BYTES // 2**20)
 
 
-def _reason(error: BaseException) -> str:
+def _reason(error: BaseException) -> str | Message:
     if isinstance(error, OSError) and error.strerror:
         where = f": {Path(error.filename).name}" if isinstance(error.filename, str) else ""
         return error.strerror + where
     if isinstance(error, RecursionError):
-        return "its folders are nested too deeply"
+        return msg("batch.intake.nested_too_deeply")
     return f"{type(error).__name__}: {error}"
 
 
@@ -188,9 +200,9 @@ def _find_notebook(path: Path, scratch: Path) -> Path:
             return path
         if is_archive(path):
             return notebook_from(path, scratch)[0]
-        raise NotebookError(f"{path.name} is not a notebook (.ipynb) nor an archive")
+        raise NotebookError(msg("batch.intake.not_notebook", name=path.name))
     if not path.is_dir():
-        raise NotebookError(f"{path.name} is neither a regular file nor a folder")
+        raise NotebookError(msg("batch.intake.not_file_or_folder", name=path.name))
     files = [p for p in _files(path) if not set(p.relative_to(path).parts) & set(IGNORED_PARTS)]
     notebooks = [p for p in files if p.name.endswith(".ipynb")]
     archives = [p for p in files if is_archive(p)]
@@ -198,9 +210,9 @@ def _find_notebook(path: Path, scratch: Path) -> Path:
         return notebooks[0]
     if not notebooks and len(archives) == 1:
         return notebook_from(archives[0], scratch)[0]
-    found = ", ".join(p.name for p in notebooks[:5]) or "none"
-    raise NotebookError(f"expected one notebook in {path.name}/, found {len(notebooks)} "
-                        f"({found})")
+    found = ", ".join(p.name for p in notebooks[:5]) or msg("batch.intake.found_none")
+    raise NotebookError(msg("batch.intake.notebooks_found", folder=path.name,
+                            count=len(notebooks), found=found))
 
 
 def _files(folder: Path) -> list[Path]:
@@ -214,7 +226,8 @@ def _files(folder: Path) -> list[Path]:
     while pending:
         current, depth = pending.pop()
         if depth > MAX_DEPTH:
-            raise NotebookError(f"{folder.name}/ has folders more than {MAX_DEPTH} deep")
+            raise NotebookError(msg("batch.intake.too_deep", folder=folder.name,
+                                    depth=MAX_DEPTH))
         with os.scandir(current) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
@@ -224,7 +237,7 @@ def _files(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def _one_per_student(entries: list[Entry]) -> list[Entry]:
+def _one_per_student(entries: list[Entry], t: Translator) -> list[Entry]:
     """One entry per student id: Moodle's loose files merge, real duplicates are a problem."""
     groups: dict[str, list[Entry]] = {}
     for entry in entries:
@@ -239,7 +252,7 @@ def _one_per_student(entries: list[Entry]) -> list[Entry]:
         first = group[0]
         result.append(Entry(student, None, participant=first.participant,
                             full_name=first.full_name,
-                            problem=f"{len(group)} submissions under one student id"))
+                            problem=t("batch.intake.duplicates", n=len(group))))
     return result
 
 

@@ -147,7 +147,7 @@ def problem_text(error: BaseException, language: str = "en") -> str:
     its type, since it is nngrade's failure on this student's file, not the student's.
     """
     if isinstance(error, NngradeError):
-        return error.message
+        return error.in_language(language)[0]
     detail = str(error).strip().splitlines()
     text = f"{type(error).__name__}: {detail[0] if detail else ''}".rstrip(": ")
     return Translator(language)("batch.problem.crashed", error=text[:300])

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from runner.datasets.errors import MalformedDataFile
+from runner.i18n.message import msg
 
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 
@@ -55,9 +56,10 @@ def load_pickle(data: bytes, source: Path | str) -> dict:
     try:
         loaded = _BatchUnpickler(io.BytesIO(data), encoding="latin1").load()
     except Exception as error:  # any failure to parse is a malformed file
-        raise MalformedDataFile(source, f"not a CIFAR batch: {error}") from None
+        raise MalformedDataFile(source, msg("error.data_file.not_batch", error=str(error))
+                                ) from None
     if not isinstance(loaded, dict) or not all(isinstance(k, str) for k in loaded):
-        raise MalformedDataFile(source, "not a CIFAR batch: expected a dict with text keys")
+        raise MalformedDataFile(source, msg("error.data_file.batch_not_dict"))
     return loaded
 
 
@@ -69,11 +71,11 @@ def read_batch(data: bytes, source: Path | str, *, shape: tuple[int, int, int],
     images, labels = batch.get("data"), batch.get(label_key)
     if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim != 2 \
             or images.shape[1] != height * width * channels:
-        raise MalformedDataFile(source, f"'data' is not uint8 rows of {height * width * channels}"
-                                " values")
+        raise MalformedDataFile(source, msg("error.data_file.batch_data", values=msg(
+            "unit.value", n=height * width * channels)))
     if not isinstance(labels, list) or len(labels) != len(images) \
             or not all(isinstance(v, int) and 0 <= v < 256 for v in labels):
-        raise MalformedDataFile(source, f"{label_key!r} is not one class id per image")
+        raise MalformedDataFile(source, msg("error.data_file.batch_labels", key=label_key))
     planes = images.reshape(len(images), channels, height, width)
     return np.ascontiguousarray(planes.transpose(0, 2, 3, 1)), np.asarray(labels, np.uint8)
 
@@ -148,17 +150,20 @@ def read_members(archive: Path, folder: str, names: Iterable[str]) -> dict[str, 
                 if name is None or not member.isreg():
                     continue
                 if member.size > MAX_MEMBER_BYTES:
-                    raise MalformedDataFile(archive, f"{member.name} is larger than "
-                                            f"{MAX_MEMBER_BYTES} bytes")
+                    raise MalformedDataFile(archive, msg("error.data_file.member_too_large",
+                                                         member=member.name,
+                                                         limit=msg("error.unit.byte",
+                                                                   n=MAX_MEMBER_BYTES)))
                 handle = tar.extractfile(member)
                 assert handle is not None  # a regular file
                 found[name] = handle.read()
     except (tarfile.TarError, OSError, EOFError) as error:
-        raise MalformedDataFile(archive, f"cannot read the archive: {error}") from None
+        raise MalformedDataFile(archive, msg("error.data_file.archive_unreadable",
+                                             error=str(error))) from None
     missing = sorted(set(wanted.values()) - set(found))
     if missing:
-        raise MalformedDataFile(archive, f"the archive lacks {folder}/" + f", {folder}/".join(
-            missing))
+        raise MalformedDataFile(archive, msg("error.data_file.archive_lacks",
+                                             members=[f"{folder}/{name}" for name in missing]))
     return found
 
 

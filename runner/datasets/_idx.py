@@ -19,6 +19,7 @@ from typing import BinaryIO
 import numpy as np
 
 from runner.datasets.errors import MalformedDataFile
+from runner.i18n.message import msg
 
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_NDIM = 4
@@ -53,34 +54,32 @@ def read_bytes(path: Path) -> bytes:
         with open_data(path) as f:
             return f.read()
     except (OSError, EOFError, zlib.error) as e:
-        raise MalformedDataFile(path, f"cannot decompress: {e}") from e
+        raise MalformedDataFile(path, msg("error.data_file.decompress", error=str(e))) from e
 
 
 def parse_idx(data: bytes, source: Path | str) -> np.ndarray:
     """Decode IDX bytes into a native-endian array; ``source`` names the file in errors."""
     if len(data) < 4:
-        raise MalformedDataFile(source, f"too short for an IDX header ({len(data)} bytes)")
+        raise MalformedDataFile(source, msg("error.idx.too_short",
+                                            size=msg("error.unit.byte", n=len(data))))
     if data[0] != 0 or data[1] != 0:
-        raise MalformedDataFile(
-            source, f"bad magic number {data[:4].hex()}: IDX files start with two zero bytes"
-        )
+        raise MalformedDataFile(source, msg("error.idx.magic", magic=data[:4].hex()))
     code, ndim = data[2], data[3]
     if code not in _DTYPES:
-        raise MalformedDataFile(source, f"unknown IDX data type code 0x{code:02x}")
+        raise MalformedDataFile(source, msg("error.idx.dtype", code=f"0x{code:02x}"))
     if not 1 <= ndim <= MAX_NDIM:
-        raise MalformedDataFile(source, f"unsupported number of dimensions {ndim}")
+        raise MalformedDataFile(source, msg("error.idx.ndim", ndim=ndim))
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise MalformedDataFile(source, f"header truncated: {ndim} dimensions need {header} bytes")
+        raise MalformedDataFile(source, msg("error.idx.header", ndim=ndim,
+                                            bytes=msg("error.unit.byte", n=header)))
     shape = tuple(int(d) for d in np.frombuffer(data, ">u4", count=ndim, offset=4))
     dtype = _DTYPES[code]
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(data) != expected:
-        raise MalformedDataFile(
-            source,
-            f"size {len(data)} bytes does not match header shape {shape} of {dtype.name} "
-            f"({expected} bytes expected; truncated or trailing data)",
-        )
+        raise MalformedDataFile(source, msg(
+            "error.idx.size", size=msg("error.unit.byte", n=len(data)), shape=str(shape),
+            dtype=dtype.name, expected=msg("error.unit.byte", n=expected)))
     array = np.frombuffer(data, dtype, offset=header).reshape(shape)
     return array if dtype.itemsize == 1 else array.astype(dtype.newbyteorder("="))
 

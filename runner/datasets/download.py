@@ -17,6 +17,8 @@ from pathlib import Path
 from runner.datasets.errors import ChecksumMismatch, DatasetError
 from runner.datasets.registry import DatasetSpec, FileSpec
 from runner.datasets.verify import verify_archive, verify_file
+from runner.errors import english
+from runner.i18n.message import Message, msg
 
 TIMEOUT_S = 30.0
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -26,9 +28,13 @@ USER_AGENT = "nngrade-datasets/1"
 class DownloadFailed(DatasetError, OSError):
     """No mirror delivered an intact copy; ``attempts`` lists each URL and why."""
 
-    def __init__(self, file: str, attempts: list[str]) -> None:
-        self.attempts = attempts
-        super().__init__(f"could not download {file}: " + "; ".join(attempts))
+    def __init__(self, file: str, attempts: list[Message]) -> None:
+        self.attempts = [english(attempt) for attempt in attempts]
+        super().__init__(msg("error.download.failed", file=file, attempts=attempts))
+
+
+class _TooLarge(OSError):
+    """A download over MAX_FILE_BYTES, stopped."""
 
 
 def _fetch(url: str, dest: Path, timeout: float) -> None:
@@ -38,7 +44,7 @@ def _fetch(url: str, dest: Path, timeout: float) -> None:
         while chunk := response.read(1 << 20):
             copied += len(chunk)
             if copied > MAX_FILE_BYTES:
-                raise OSError(f"larger than {MAX_FILE_BYTES} bytes")
+                raise _TooLarge(f"larger than {MAX_FILE_BYTES} bytes")
             out.write(chunk)
 
 
@@ -72,12 +78,16 @@ def _download(spec: DatasetSpec, name: str, verify: Callable[[Path], None], dest
             os.replace(tmp, target)
             return target
         except ChecksumMismatch as e:
-            attempts.append(f"{url}: wrong content (sha256 {e.actual})")
+            attempts.append(msg("error.download.wrong_content", url=url, actual=e.actual))
+        except _TooLarge:
+            attempts.append(msg("error.download.too_large", url=url,
+                                limit=msg("error.unit.byte", n=MAX_FILE_BYTES)))
         except (urllib.error.URLError, OSError, ValueError) as e:
-            attempts.append(f"{url}: {getattr(e, 'reason', None) or e}")
+            attempts.append(msg("error.download.attempt", url=url,
+                                error=str(getattr(e, "reason", None) or e)))
         finally:
             tmp.unlink(missing_ok=True)
-    raise DownloadFailed(name, attempts or ["no base URLs in the dataset file"])
+    raise DownloadFailed(name, attempts or [msg("error.download.no_urls")])
 
 
 def download_missing(

@@ -55,8 +55,8 @@ def _series(dataset: DatasetSpec, hidden: bool, data_dir: Path | None) -> Evalua
         series = public_part(dataset, series)
     history, future = series.values[:-horizon], series.values[-horizon:]
     if len(history) < horizon:
-        raise DatasetError(f"dataset {dataset.name!r}: {len(series.values)} values are too few "
-                           f"to hide {horizon}")
+        raise DatasetError(msg("error.series.too_short", name=dataset.name,
+                               values=msg("unit.value", n=len(series.values)), hidden=horizon))
     return EvaluationSets(history, None, history, future, msg(
         "evaluation.series." + ("hidden" if hidden else "public"),
         values=msg("unit.value", n=horizon), start=str(series.times[-horizon]),

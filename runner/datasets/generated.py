@@ -13,6 +13,7 @@ import numpy as np
 
 from runner.datasets.errors import DatasetError
 from runner.datasets.registry import GENERATOR_MODULES, DatasetSpec
+from runner.i18n.message import msg
 
 
 def draw(spec: DatasetSpec, count: int,
@@ -22,17 +23,19 @@ def draw(spec: DatasetSpec, count: int,
         raise ValueError(f"dataset {spec.name!r} has no generator")
     module_name, function_name = spec.generator.function.rsplit(".", 1)
     if module_name not in GENERATOR_MODULES:  # the dataset file was validated; be sure anyway
-        raise DatasetError(f"generator module {module_name!r} is not allowed")
+        raise DatasetError(msg("error.generator.module", module=module_name))
     try:
         function = getattr(importlib.import_module(module_name), function_name)
     except (ImportError, AttributeError) as error:
-        raise DatasetError(f"dataset {spec.name!r}: cannot use {spec.generator.function}: "
-                           f"{error}", hint="Install scikit-learn (./setup.sh does).") from None
+        raise DatasetError(msg("error.generator.import", name=spec.name,
+                               function=spec.generator.function, error=str(error)),
+                           hint=msg("error.generator.import.hint")) from None
     inputs, targets = function(n_samples=count, random_state=seed, **spec.generator.params)
     inputs = np.asarray(inputs, dtype=spec.sample.dtype)
     targets = np.asarray(targets).astype(np.int64)
     if inputs.shape[1:] != spec.sample.shape or targets.shape != (len(inputs),):
-        raise DatasetError(f"dataset {spec.name!r}: {spec.generator.function} gave inputs "
-                           f"{list(inputs.shape)} and targets {list(targets.shape)}, not "
-                           f"[{count}, {', '.join(map(str, spec.sample.shape))}] and [{count}]")
+        raise DatasetError(msg(
+            "error.generator.shape", name=spec.name, function=spec.generator.function,
+            inputs=str(list(inputs.shape)), targets=str(list(targets.shape)),
+            want_inputs=str([count, *spec.sample.shape]), want_targets=str([count])))
     return inputs, targets

@@ -10,6 +10,7 @@ say it in words, with the names the dataset files give.
 from __future__ import annotations
 
 from runner.datasets.registry import DatasetSpec, registry
+from runner.i18n.message import Message, msg
 
 
 def _plain(name: str) -> str:
@@ -30,7 +31,7 @@ def _spelled(call: str) -> str:
     return f"keras.datasets.{name}" if framework == "keras" else f"torchvision.datasets.{name}"
 
 
-def wrong_dataset_notes(dataset: DatasetSpec, calls: list[str]) -> list[str]:
+def wrong_dataset_notes(dataset: DatasetSpec, calls: list[str]) -> list[Message]:
     """One sentence per loader of another dataset than ``dataset`` that the notebook called.
 
     Keras' loaders are each a dataset; torchvision's generic ones (ImageFolder, ...)
@@ -45,8 +46,5 @@ def wrong_dataset_notes(dataset: DatasetSpec, calls: list[str]) -> list[str]:
         if other is None and not call.startswith("keras:"):
             continue
         what = f"{other.title} ({_spelled(call)})" if other else _spelled(call)
-        notes.append(f"the notebook loads {what}, but this assignment is graded on "
-                     f"{dataset.title}: the sandbox has no network and holds only "
-                     f"{dataset.title}'s public part, so that loader cannot get its data. "
-                     f"Load {dataset.title} instead.")
+        notes.append(msg("note.wrong_dataset", loads=what, dataset=dataset.title))
     return notes

@@ -19,6 +19,7 @@ from runner.datasets.download import download_archive, download_missing
 from runner.datasets.errors import ChecksumMismatch, DatasetNotFound
 from runner.datasets.registry import DatasetSpec, FileSpec, get_spec
 from runner.datasets.verify import verify_archive, verify_file
+from runner.i18n.message import Message, msg
 
 DATA_DIR_ENV = "NNGRADE_DATA_DIR"
 OFFLINE_ENV = "NNGRADE_OFFLINE"
@@ -39,16 +40,18 @@ def dataset_files(directory: Path, dataset: str | DatasetSpec) -> dict[str, Path
     return {role: path for role, path in found.items() if path is not None}
 
 
-def _user_dirs(spec: DatasetSpec, data_dir: Path | None) -> tuple[str, list[Path]]:
+def _user_dirs(spec: DatasetSpec, data_dir: Path | None) -> tuple[str | Message, list[Path]]:
     if data_dir is None:
         env = os.environ.get(DATA_DIR_ENV)
         if not env:
             return "", []
-        data_dir, origin = Path(env), f"${DATA_DIR_ENV}"
-    else:
-        origin = "data dir"
-    root = Path(data_dir).expanduser()
-    return origin, [root, *(root / sub for sub in spec.search_subdirs())]
+        return f"${DATA_DIR_ENV}", _with_layouts(spec, Path(env))
+    return msg("error.dataset.place.data_dir"), _with_layouts(spec, Path(data_dir))
+
+
+def _with_layouts(spec: DatasetSpec, data_dir: Path) -> list[Path]:
+    root = data_dir.expanduser()
+    return [root, *(root / sub for sub in spec.search_subdirs())]
 
 
 def _cache_dir(spec: DatasetSpec) -> Path:
@@ -81,13 +84,14 @@ def _unpack(spec: DatasetSpec, archive: Path, dest: Path) -> Path:
     return dest
 
 
-def _describe(directory: Path, spec: DatasetSpec, found: dict[str, Path]) -> str:
+def _describe(directory: Path, spec: DatasetSpec, found: dict[str, Path]) -> Message:
     if not directory.exists():
-        return "does not exist"
+        return msg("error.dataset.place.absent")
     if not found:
-        return "no dataset files" + (f" and no {spec.archive.name}" if spec.archive else "")
+        return (msg("error.dataset.place.empty_archive", archive=spec.archive.name)
+                if spec.archive else msg("error.dataset.place.empty"))
     missing = [spec.files[role].name for role in spec.files if role not in found]
-    return "incomplete, missing " + ", ".join(missing)
+    return msg("error.dataset.place.incomplete", missing=missing)
 
 
 def _verify_all(spec: DatasetSpec, found: dict[str, Path]) -> None:
@@ -95,35 +99,33 @@ def _verify_all(spec: DatasetSpec, found: dict[str, Path]) -> None:
         verify_file(path, spec.files[role])
 
 
-def _not_found(spec: DatasetSpec, looked: list[str], cache: Path) -> DatasetNotFound:
-    places = "\n".join(f"  - {line}" for line in looked)
+def _not_found(spec: DatasetSpec, looked: list[Message], cache: Path) -> DatasetNotFound:
     fixes = []
     if pkg := spec.system_package:
-        fixes.append(f"install the distribution package: sudo apt-get install {pkg}")
-    holding = (f"{spec.archive.name} or its folder {spec.archive.folder}" if spec.archive else
-               ", ".join(f.name for f in spec.files.values()) + " (each may be gzipped as "
-               "<name>.gz)")
+        fixes.append(msg("error.dataset.fix.package", package=pkg))
+    holding = (msg("error.dataset.holding.archive", archive=spec.archive.name,
+                   folder=spec.archive.folder) if spec.archive else
+               msg("error.dataset.holding.files", files=[f.name for f in spec.files.values()]))
     fixes += [
-        f"or pass --data-dir DIR (or set $NNGRADE_DATA_DIR) to a folder holding {holding}",
-        f"or run once on a machine with internet access to download into {cache}"
-        f" (set ${CACHE_ENV} to move the cache)",
+        msg("error.dataset.fix.data_dir", holding=holding),
+        msg("error.dataset.fix.download", cache=str(cache), variable=f"${CACHE_ENV}"),
     ]
     return DatasetNotFound(
-        f"dataset {spec.name!r} ({spec.title}) not found. Looked in:\n{places}",
-        summary=f"dataset {spec.name!r} ({spec.title}) not found",
-        hint="To fix: " + "\n  ".join(fixes),
+        msg("error.dataset.not_found.looked", name=spec.name, title=spec.title, places=looked),
+        summary=msg("error.dataset.not_found", name=spec.name, title=spec.title),
+        hint=msg("error.dataset.not_found.hint", fixes=fixes),
     )
 
 
-def _why_no_download(spec: DatasetSpec, allow_download: bool) -> str:
-    """Empty if a download may be tried, else the reason it may not."""
+def _why_no_download(spec: DatasetSpec, allow_download: bool) -> Message | None:
+    """None if a download may be tried, else the reason it may not."""
     if not allow_download:
-        return "not allowed by the caller"
+        return msg("error.dataset.no_download.caller")
     if os.environ.get(OFFLINE_ENV):
-        return f"disabled by ${OFFLINE_ENV}"
+        return msg("error.dataset.no_download.offline", variable=f"${OFFLINE_ENV}")
     if not spec.base_urls:
-        return "no source URL known"
-    return ""
+        return msg("error.dataset.no_download.no_url")
+    return None
 
 
 def _cached_files(spec: DatasetSpec, cache: Path, *, heal: bool) -> dict[str, Path]:
@@ -160,12 +162,14 @@ def locate(
     or :class:`ChecksumMismatch` (a complete copy with wrong content).
     """
     spec = get_spec(dataset)
-    looked: list[str] = []
+    looked: list[Message] = []
     origin, user_dirs = _user_dirs(spec, data_dir)
     # (label, directory, report even when absent): only the user's own root and the
     # system dirs are worth listing when missing; layout sub-folders only if they exist.
-    candidates = [(f"{origin} {d}", d, i == 0) for i, d in enumerate(user_dirs)]
-    candidates += [(f"system dir {d}", d, True) for d in spec.system_dirs]
+    candidates = [(msg("error.dataset.place.user", origin=origin, dir=str(d)), d, i == 0)
+                  for i, d in enumerate(user_dirs)]
+    candidates += [(msg("error.dataset.place.system", dir=str(d)), d, True)
+                   for d in spec.system_dirs]
     cache = _cache_dir(spec)
     for label, directory, always in candidates:
         found = dataset_files(directory, spec)
@@ -175,25 +179,29 @@ def locate(
         if archive := _archive_in(directory, spec):
             return _unpack(spec, archive, cache)
         if always or directory.exists():
-            looked.append(f"{label}: {_describe(directory, spec, found)}")
+            looked.append(msg("error.dataset.place", place=label,
+                              state=_describe(directory, spec, found)))
 
     no_download = _why_no_download(spec, allow_download)
-    found = _cached_files(spec, cache, heal=not no_download)
+    found = _cached_files(spec, cache, heal=no_download is None)
     if len(found) == len(spec.files):
         return cache
     if archive := _archive_in(cache, spec):
         return _unpack(spec, archive, cache)
-    looked.append(f"user cache {cache}: {_describe(cache, spec, found)}")
+    looked.append(msg("error.dataset.place", place=msg("error.dataset.place.cache",
+                                                       dir=str(cache)),
+                      state=_describe(cache, spec, found)))
 
-    if no_download:
-        looked.append(f"download: {no_download}")
+    if no_download is not None:
+        looked.append(msg("error.dataset.place.download", reason=no_download))
         raise _not_found(spec, looked, cache)
     try:
         if spec.archive is not None:
             return _unpack(spec, download_archive(spec, cache), cache)
         download_missing(spec, cache, set(found))
     except OSError as e:  # DownloadFailed or the cache is not writable
-        looked.append(f"download from {', '.join(spec.base_urls)}: {getattr(e, 'message', e)}")
+        looked.append(msg("error.dataset.place.download_from", urls=list(spec.base_urls),
+                          error=getattr(e, "detail", None) or str(e)))
         raise _not_found(spec, looked, cache) from e
     _verify_all(spec, dataset_files(cache, spec))
     return cache

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from runner._yaml_lines import line_of
 from runner.datasets.errors import DatasetError, UnknownDataset
+from runner.i18n.message import msg
 from runner.paths import ProjectPaths
 
 ROLES = ("train_images", "train_labels", "test_images", "test_labels")
@@ -335,26 +336,28 @@ def load_dataset_file(path: Path) -> DatasetSpec:
     try:
         raw: Any = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise DatasetFileError(f"{path}: not valid YAML: {error}",
-                               hint="Fix the file's syntax.") from None
+        raise DatasetFileError(msg("error.dataset_file.yaml", path=str(path), error=str(error)),
+                               hint=msg("error.dataset_file.yaml.hint")) from None
     if not isinstance(raw, dict):
-        raise DatasetFileError(f"{path}: a dataset file is a YAML mapping of fields")
+        raise DatasetFileError(msg("error.dataset_file.not_mapping", path=str(path)))
     try:
         spec = DatasetSpec.model_validate(raw)
     except ValidationError as error:
         problems = []
         for item in error.errors():
             loc = tuple(item["loc"])
-            field = ".".join(map(str, loc)) or "(top level)"
-            problems.append(f"{field} (line {line_of(text, loc)}): {item['msg']}")
-        raise DatasetFileError(f"{path}: " + "; ".join(problems)) from None
+            field = ".".join(map(str, loc)) or msg("error.spec.top_level")
+            problems.append(msg("error.spec.problem", field=field, line=line_of(text, loc),
+                                problem=item["msg"]))
+        raise DatasetFileError(msg("error.dataset_file.invalid", path=str(path),
+                                   problems=problems)) from None
     relative = [d for d in spec.system_dirs if not d.is_absolute()]
     if relative:  # folders next to the dataset file
         spec = spec.model_copy(update={"system_dirs": [
             d if d.is_absolute() else (path.parent / d).resolve() for d in spec.system_dirs]})
     if spec.name != path.stem:
-        raise DatasetFileError(f"{path}: name is {spec.name!r} but the file is {path.name!r}",
-                               hint="Name the file <name>.yaml.")
+        raise DatasetFileError(msg("error.dataset_file.name", path=str(path), name=spec.name,
+                                   file=path.name), hint=msg("error.dataset_file.name.hint"))
     return spec
 
 
@@ -395,7 +398,7 @@ def get_spec(dataset: str | DatasetSpec) -> DatasetSpec:
     if dataset in known:  # only this file is read: a broken other one stops nothing here
         return _load(known[dataset], known[dataset].stat().st_mtime)
     close = difflib.get_close_matches(dataset, list(known), n=3, cutoff=0.4)
-    hint = (f"Did you mean {', '.join(close)}? " if close else "") + (
-        "Known datasets: " + ", ".join(sorted(known))
-        + f" (files in {ProjectPaths.default().datasets})")
-    raise UnknownDataset(f"unknown dataset {dataset!r}", hint=hint)
+    where = {"known": sorted(known), "folder": str(ProjectPaths.default().datasets)}
+    hint = (msg("error.dataset.unknown.suggest", close=close, **where) if close
+            else msg("error.dataset.unknown.known", **where))
+    raise UnknownDataset(msg("error.dataset.unknown", name=dataset), hint=hint)

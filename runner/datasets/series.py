@@ -12,6 +12,7 @@ import numpy as np
 from runner.datasets.errors import MalformedDataFile
 from runner.datasets.locate import dataset_files, locate
 from runner.datasets.registry import DatasetSpec, PublicFile
+from runner.i18n.message import msg
 
 MAX_ROWS = 1_000_000
 
@@ -33,11 +34,11 @@ def load_series(spec: DatasetSpec, data_dir: Path | None = None) -> Series:
         rows = list(csv.DictReader(handle))[:MAX_ROWS]
     columns = (spec.series.time, spec.series.value)
     if not rows or any(column not in rows[0] for column in columns):
-        raise MalformedDataFile(path, f"expected the columns {', '.join(columns)}")
+        raise MalformedDataFile(path, msg("error.series.columns", columns=list(columns)))
     try:
         values = np.array([float(row[spec.series.value]) for row in rows])
     except (TypeError, ValueError) as error:
-        raise MalformedDataFile(path, f"a value is not a number: {error}") from None
+        raise MalformedDataFile(path, msg("error.series.not_number", error=str(error))) from None
     return Series([row[spec.series.time] for row in rows], values)
 
 

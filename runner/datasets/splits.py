@@ -19,6 +19,7 @@ from runner.datasets._idx import read_idx
 from runner.datasets.errors import MalformedDataFile
 from runner.datasets.locate import dataset_files, locate
 from runner.datasets.registry import DatasetSpec, Format, get_spec
+from runner.i18n.message import msg
 
 SPLIT_ALGORITHM = "stratified-sha256-rank-v1"
 """Names the procedure in :func:`split_indices`; part of every cache key built on it."""
@@ -66,10 +67,12 @@ def load_official(
     for role, array in arrays.items():
         want_ndim = 3 if role.endswith("images") else 1
         if array.ndim != want_ndim or array.dtype != np.uint8:
-            raise MalformedDataFile(paths[role], f"expected {want_ndim}-d uint8, got {array.shape}")
+            raise MalformedDataFile(paths[role], msg("error.idx.array", ndim=want_ndim,
+                                                      shape=str(array.shape)))
     for role in ("train_images", "test_images"):
         if arrays[role].shape[1:] != spec.image_shape:
-            raise MalformedDataFile(paths[role], f"images are not {list(spec.image_shape)}")
+            raise MalformedDataFile(paths[role], msg("error.idx.image_shape",
+                                                      shape=str(list(spec.image_shape))))
     return ImageSplits(
         arrays["train_images"], arrays["train_labels"], arrays["test_images"], arrays["test_labels"]
     )
@@ -87,8 +90,9 @@ def read_batch_part(spec: DatasetSpec, paths: dict[str, Path], part: str
                        label_key=batches.label_key) for role in roles]
     images, labels = np.concatenate([r[0] for r in read]), np.concatenate([r[1] for r in read])
     if labels.size and int(labels.max()) >= spec.num_classes:
-        raise MalformedDataFile(paths[roles[0]], f"class id {int(labels.max())} in a dataset "
-                                f"of {spec.num_classes} classes")
+        raise MalformedDataFile(paths[roles[0]], msg("error.data_file.class_id",
+                                                     label=int(labels.max()),
+                                                     n=spec.num_classes))
     return images, labels
 
 

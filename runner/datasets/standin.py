@@ -24,6 +24,7 @@ from runner.datasets.layouts import batch_files
 from runner.datasets.registry import DatasetSpec, FileSpec, Format, Split, get_spec
 from runner.datasets.splits import ImageSplits
 from runner.datasets.verify import file_sha256
+from runner.i18n.message import msg
 
 STANDIN_SEED = 20091
 
@@ -73,11 +74,10 @@ def write_standin(dataset: str | DatasetSpec, dest: Path, *, train: int, test: i
     """
     spec = get_spec(dataset)
     if spec.format is not Format.cifar_batches or spec.archive is None:
-        raise DatasetError(f"dataset {spec.name!r}: stand-ins are written for the "
-                           f"cifar_batches format, not {spec.format.value}")
+        raise DatasetError(msg("error.standin.format", name=spec.name,
+                               format=spec.format.value))
     if not 0 < heldout < train:
-        raise DatasetError(f"a held-out part of {heldout} needs more training images than "
-                           f"{train}")
+        raise DatasetError(msg("error.standin.heldout", heldout=heldout, train=train))
     shape = spec.sample.shape
     assert len(shape) == 3
     rng = np.random.default_rng(STANDIN_SEED)

@@ -20,6 +20,7 @@ from runner.datasets._idx import open_data
 from runner.datasets.cache import cache_root
 from runner.datasets.errors import ChecksumMismatch
 from runner.datasets.registry import Archive, FileSpec
+from runner.i18n.message import Message
 
 STAMP_FILE = "verified.json"
 MAX_STAMP_ENTRIES = 256
@@ -96,27 +97,28 @@ def is_verified(path: Path, file: FileSpec) -> bool:
 
 
 def _verify(path: Path, expected: str, compute: Callable[[Path], str],
-            hint: str | None) -> None:
+            hint: str | Message | None) -> None:
     if _is_verified(path, expected):
         return
     key = _identity(path)
+    unreadable = None
     try:
         actual = compute(path)
     except (OSError, EOFError, zlib.error) as e:
-        actual = f"(unreadable: {e})"
+        actual, unreadable = f"(unreadable: {e})", str(e)
     if actual != expected:
-        raise ChecksumMismatch(path, expected, actual, hint=hint)
+        raise ChecksumMismatch(path, expected, actual, hint=hint, unreadable=unreadable)
     _verified[key] = actual
     _save_stamp(key, actual)
 
 
-def verify_file(path: Path, file: FileSpec, *, hint: str | None = None) -> None:
+def verify_file(path: Path, file: FileSpec, *, hint: str | Message | None = None) -> None:
     """Raise :class:`ChecksumMismatch` unless ``path`` decompresses to ``file``'s content."""
     algorithm, expected = file.digest
     _verify(path, expected, lambda p: content_sha256(p, algorithm), hint)
 
 
-def verify_archive(path: Path, archive: Archive, *, hint: str | None = None) -> None:
+def verify_archive(path: Path, archive: Archive, *, hint: str | Message | None = None) -> None:
     """Raise :class:`ChecksumMismatch` unless the archive's own bytes have its sha256."""
     _verify(path, archive.sha256, file_sha256, hint)
 

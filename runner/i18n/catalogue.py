@@ -47,7 +47,7 @@ class Catalogue:
 
 def languages() -> list[str]:
     """The languages there are catalogues for, by folder name."""
-    return sorted(path.parent.name for path in LOCALES.glob("*/*.po"))
+    return sorted({path.parent.name for path in LOCALES.glob("*/*.po")})
 
 
 def read_catalogues(language: str) -> Catalog:

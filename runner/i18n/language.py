@@ -6,6 +6,7 @@ import os
 
 from runner.errors import NngradeError
 from runner.i18n.catalogue import SOURCE_LANGUAGE, languages
+from runner.i18n.message import msg
 
 LANG_ENV = "NNGRADE_LANG"
 
@@ -13,11 +14,11 @@ LANG_ENV = "NNGRADE_LANG"
 def choose_language(flag: str | None = None, spec_language: str | None = None) -> str:
     """The language to write in: the flag, the environment, the assignment's, or English."""
     for value, origin in ((flag, "--lang"), (os.environ.get(LANG_ENV), f"${LANG_ENV}"),
-                          (spec_language, "the assignment's language")):
+                          (spec_language, msg("error.language.of_assignment"))):
         if value:
             if value not in languages():
-                raise NngradeError(f"{origin} is {value!r}: nngrade has no messages in that "
-                                   "language",
-                                   hint="Use one of: " + ", ".join(languages()))
+                raise NngradeError(msg("error.language.unknown", origin=origin, value=value),
+                                   hint=msg("error.language.unknown.hint",
+                                            languages=sorted(set(languages()))))
             return value
     return SOURCE_LANGUAGE

@@ -98,7 +98,7 @@ def finish() -> Path:
         try:
             models = measure_models(STATE.config["models"], namespace, out_dir)
         except Exception as exc:
-            STATE.note(f"models not measured: {type(exc).__name__}: {exc}"[:500])
+            STATE.note("note.probe.not_measured", error=f"{type(exc).__name__}: {exc}")
     for index, spec in enumerate(STATE.config.get("functions") or []):
         functions.append(evaluate(spec, index, namespace, out_dir))
     path = out_dir / "measurements.json"
@@ -112,6 +112,6 @@ def finish() -> Path:
         try:
             export_models(models, out_dir)
         except Exception as exc:
-            STATE.note(f"models not exported: {type(exc).__name__}: {exc}"[:500])
+            STATE.note("note.probe.not_exported", error=f"{type(exc).__name__}: {exc}")
         save()
     return path

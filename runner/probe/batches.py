@@ -73,9 +73,8 @@ def _offline_download(name: str, folder: Path) -> Any:
                     shutil.copyfile(item, f"{target / item.name}.part")
                     os.replace(f"{target / item.name}.part", target / item.name)
         except OSError as error:
-            STATE.note(f"{name}(root={str(self.root)[:200]!r}): not writable here "
-                       f"({error.strerror or error}); the public split was read from the "
-                       "grader's copy instead")
+            STATE.note("note.probe.root_not_writable", loader=name, root=str(self.root)[:200],
+                       error=str(error.strerror or error))
             self.root = str(folder.parent)
 
     return download

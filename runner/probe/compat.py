@@ -32,9 +32,10 @@ _LIBRARY_MARKS = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.s
 _MARK = "_nngrade_compat"
 
 
-def used(text: str) -> None:
-    """Record that a shim served the notebook (once per distinct text)."""
-    STATE.note(f"compatibility: {text}")
+def used(shim: str, /, **params: Any) -> None:
+    """Record that a shim served the notebook (once per distinct use):
+    ``note.compat.<shim>`` in the catalogue says how, in words."""
+    STATE.note(f"note.compat.{shim}", **params)
 
 
 def from_user_code(depth: int = 2) -> bool:
@@ -108,7 +109,7 @@ def install_numpy(numpy: ModuleType) -> None:
         alias = _NUMPY.get(name)
         if alias is not None and from_user_code():
             served_as, value, removed = alias
-            used(f"`np.{name}` was served as {served_as} (removed in {removed})")
+            used("numpy_alias", name=name, served_as=served_as, removed=removed)
             return value(numpy)
         if original is None:
             raise AttributeError(f"module 'numpy' has no attribute {name!r}")

@@ -87,8 +87,7 @@ def _keras2_arguments(keras: ModuleType, name: str, init: Callable[..., Any],
     defaults = {p.name: p.default for p in parameters}
     if "lr" in kwargs:
         kwargs["learning_rate"] = kwargs.pop("lr")
-        used(f"`lr=` of {name} was passed as `learning_rate=` (renamed in Keras 2.3, "
-             "removed in Keras 3)")
+        used("lr", optimizer=name)
     decay = kwargs.get("decay")
     if isinstance(decay, numbers.Real):  # anything else: Keras 3 warns and ignores it
         del kwargs["decay"]
@@ -97,15 +96,12 @@ def _keras2_arguments(keras: ModuleType, name: str, init: Callable[..., Any],
         if isinstance(rate, numbers.Real):
             kwargs["learning_rate"] = keras.optimizers.schedules.InverseTimeDecay(
                 rate, decay_steps=1, decay_rate=decay)
-            used(f"`decay=` of {name} became `InverseTimeDecay(learning_rate, 1, decay)`, the "
-                 "learning_rate / (1 + decay * step) Keras 2 applied (Keras 3 has no `decay`)")
+            used("decay", optimizer=name)
         else:
-            used(f"`decay=` of {name} was ignored: its learning rate is already a schedule "
-                 "(Keras 3 has no `decay`)")
+            used("decay_ignored", optimizer=name)
     if "epsilon" in kwargs and kwargs["epsilon"] is None:
         del kwargs["epsilon"]
-        used(f"`epsilon=None` of {name} was served as its default "
-             f"{defaults.get('epsilon')} (Keras 2 read None so; Keras 3 fails on it)")
+        used("epsilon_none", optimizer=name, default=str(defaults.get("epsilon")))
     return kwargs
 
 
@@ -158,8 +154,7 @@ def _legacy_factory(name: str) -> Callable[..., Any]:
     def legacy(*args: Any, **kwargs: Any) -> Any:
         import keras
 
-        used(f"`tf.keras.optimizers.legacy.{name}` was served as `keras.optimizers.{name}` "
-             "(Keras 3 has no legacy optimizers)")
+        used("legacy_optimizer", optimizer=name)
         return getattr(keras.optimizers, name)(*args, **kwargs)
 
     legacy.__name__ = legacy.__qualname__ = name
@@ -182,7 +177,7 @@ def _generator_method(modern: str) -> Callable[..., Any]:
             kwargs[key] = value
         if modern != "fit":
             kwargs.setdefault("verbose", 0)  # Keras 2's default for these two
-        used(f"`Model.{modern}_generator` was run as `Model.{modern}` (removed in Keras 3)")
+        used("generator_method", method=modern)
         return getattr(self, modern)(generator, **kwargs)
 
     method.__name__ = method.__qualname__ = f"{modern}_generator"
@@ -195,8 +190,7 @@ def _without_queue_arguments(name: str, method: Callable[..., Any]) -> Callable[
         for key in _QUEUE_ARGS:
             if key in kwargs:
                 del kwargs[key]
-                used(f"`{key}=` of `Model.{name}` was ignored (Keras 3 takes it from a "
-                     f"PyDataset, not from `{name}`)")
+                used("pydataset_argument", argument=key, method=name)
         return method(self, *args, **kwargs)
 
     return call
@@ -213,8 +207,7 @@ def _keras2_save(save: Callable[..., Any]) -> Callable[..., Any]:
         assets = os.path.join(path, "assets")
         if os.path.isdir(assets) and not os.listdir(assets):
             os.rmdir(assets)  # Keras 3 cannot save over its own folder otherwise
-        used("`model.save()` to a path without `.keras` or `.h5` wrote a Keras model folder "
-             "there (Keras 2 wrote a SavedModel folder; `load_model` reads it back)")
+        used("save_folder")
         return save(self, filepath, zipped=False, **kwargs)
 
     return save_keras2
@@ -233,8 +226,7 @@ def _keras2_save_weights(save_weights: Callable[..., Any]) -> Callable[..., Any]
             return save_weights(self, filepath, *args, **kwargs)
         with h5py.File(path, "w") as handle:
             legacy_h5_format.save_weights_to_hdf5_group(handle, self)
-        used("`model.save_weights()` to a `.h5` path wrote Keras 2's HDF5 weights file "
-             "(Keras 3 writes only `.weights.h5`; `load_weights` reads both)")
+        used("save_weights_h5")
         return None
 
     return save_weights_keras2
@@ -252,8 +244,7 @@ def _keras2_checkpoint(init: Callable[..., Any]) -> Callable[..., Any]:
             return
         init(self, path + accepted[0], *args, **kwargs)
         self.filepath = path
-        used("`ModelCheckpoint` accepted a Keras 2 file path (Keras 3 wants `.keras` or "
-             "`.weights.h5`)")
+        used("checkpoint_path")
 
     return init_keras2
 

@@ -56,7 +56,7 @@ def alias_module(name: str) -> ModuleType:
     module = sys.modules.get(name)
     if module is None:
         module = sys.modules.setdefault(name, _new_alias(name))
-    used(f"`{shown(name)}` (a Keras 2 module path) was served as `{shown(ALIASES[name])}`")
+    used("module_alias", module=shown(name), served_as=shown(ALIASES[name]))
     return module
 
 
@@ -134,8 +134,8 @@ def patch_namespace(module: ModuleType) -> None:
                 return alias_module(f"{name}.{attr}")
             twin = _tf_keras_twin(name)
             if twin is not None and twin is not module and attr in vars(twin):
-                used(f"`{name}.{attr}` was served as `tf.keras.{name.removeprefix('keras.')}."
-                     f"{attr}` (Keras 3 keeps it only under tf.keras)")
+                used("tf_keras_only", name=f"{name}.{attr}",
+                     served_as=f"tf.keras.{name.removeprefix('keras.')}.{attr}")
                 return vars(twin)[attr]
         raise AttributeError(f"module {name!r} has no attribute {attr!r}")
 

@@ -53,9 +53,8 @@ def _offline_download(name: str, source: Path) -> Any:
         except OSError as error:
             # A root outside the writable folders (root='/files/', a Drive path): read the
             # grader's copy where it lies; it has the layout <root>/<Class>/raw.
-            STATE.note(f"{name}(root={str(self.root)[:200]!r}): not writable here "
-                       f"({error.strerror or error}); the public split was read from the "
-                       "grader's copy instead")
+            STATE.note("note.probe.root_not_writable", loader=name, root=str(self.root)[:200],
+                       error=str(error.strerror or error))
             self.root = str(source.parent.parent)
         if not self._check_exists():
             raise RuntimeError(f"{name}: the offline copy at {source} lacks some raw files")
@@ -68,7 +67,7 @@ def unpatched_class(datasets: ModuleType, name: str, marker: str, family: str) -
     the patch is written for) and its download is not replaced yet; else None."""
     cls = getattr(datasets, name, None)
     if not isinstance(cls, type) or not hasattr(cls, marker):
-        STATE.note(f"torchvision dataset {name!r} not patched (not {family} class)")
+        STATE.note("note.probe.loader_not_patched", loader=name, family=family)
         return None
     if getattr(cls.__dict__.get("download"), "_nngrade_probe", False):
         return None

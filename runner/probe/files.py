@@ -96,8 +96,7 @@ def substitute(name: Any) -> str | None:
 
 def _note(asked: Any, served: str) -> None:
     name = getattr(asked, "full_url", None) or os.fspath(asked)
-    STATE.note(f"read the public copy {served} for {str(name)[:200]!r}, which the sandbox "
-               "does not have")
+    STATE.note("note.probe.public_copy", served=served, asked=str(name)[:200])
 
 
 def falling_back(opener: Any) -> Any:

@@ -52,13 +52,6 @@ class Scaling:
     def with_lag(self, lag: int) -> Scaling:
         return Scaling(self.scale, self.shift, self.source, lag)
 
-    def describe(self) -> str:
-        if not self.lag:
-            return ""
-        return ", differences to the previous value" if self.lag == 1 else (
-            f", differences to the value {self.lag} steps earlier")
-
-
 @dataclass(frozen=True)
 class Window:
     length: int
@@ -77,8 +70,7 @@ class SeriesFormat:
         return {"shape": list(self.window.shape), "scale": float(self.scaling.scale),
                 "shift": float(self.scaling.shift), "source": self.scaling.source,
                 "lag": self.scaling.lag,
-                "decision": f"window {self.window.length}, closed loop"
-                            + self.scaling.describe()}
+                "decision": f"window {self.window.length}, closed loop"}
 
     @classmethod
     def from_json(cls, spec: dict[str, Any]) -> SeriesFormat:

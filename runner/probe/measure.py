@@ -121,7 +121,7 @@ def _adapted(index: int, trained: Trained) -> Iterator[Any]:
         try:
             adapter.close()
         except Exception as exc:
-            STATE.note(f"model {index}: could not restore train/eval modes: {_error(exc)}")
+            STATE.note("note.probe.modes_not_restored", model=index, error=_error(exc))
 
 
 def _describe_layers(index: int, adapter: Any, sample: np.ndarray | None,
@@ -129,7 +129,7 @@ def _describe_layers(index: int, adapter: Any, sample: np.ndarray | None,
     try:
         record["layers"] = adapter.layers(sample)
     except Exception as exc:
-        STATE.note(f"model {index}: layers not described: {_error(exc)}"[:500])
+        STATE.note("note.probe.layers_not_described", model=index, error=_error(exc))
 
 
 def _classify(index: int, adapter: Any, trained: Trained, data: dict[str, Any],
@@ -215,7 +215,7 @@ def measure_models(spec: dict[str, Any], namespace: dict[str, Any],
     limit = min(int(spec.get("max_models", 32)), MAX_MODELS)
     models = trained_models()
     if len(models) > limit:
-        STATE.note(f"{len(models)} trained models; only the first {limit} were measured")
+        STATE.note("note.probe.too_many_models", n=len(models), limit=limit)
     _EXAMPLES.clear()
     return [measure_one(i, trained, data, namespace, out_dir)
             for i, trained in enumerate(models[:limit])]

@@ -75,7 +75,7 @@ class ProbeState:
     keras_models: list[Trained] = field(default_factory=list)
     torch_tracker: Any = None
     autograd_counter: Any = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)  # {"id", "params"}
     loaders: list[str] = field(default_factory=list)  # dataset loaders called: keras:cifar10
     installed: bool = False
     _counter: itertools.count = field(default_factory=itertools.count)
@@ -84,10 +84,14 @@ class ProbeState:
         """Global sequence number so models of both frameworks sort by training start."""
         return next(self._counter)
 
-    def note(self, text: str) -> None:
-        """Keep a short, bounded note for measurements.json."""
-        if len(self.notes) < 50 and text not in self.notes:
-            self.notes.append(text[:500])
+    def note(self, message_id: str, /, **params: Any) -> None:
+        """Keep a bounded note for measurements.json: a catalogue id (``note.probe.…``)
+        and its parameters, so the host renders it in the reader's language."""
+        note = {"id": message_id, "params": {
+            name: value[:500] if isinstance(value, str) else value
+            for name, value in params.items()}}
+        if len(self.notes) < 50 and note not in self.notes:
+            self.notes.append(note)
 
 
     def loader_called(self, name: str) -> None:

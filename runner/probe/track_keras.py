@@ -88,7 +88,7 @@ def _wrap_fit(model_class: type) -> None:
         try:
             _register(self, x)
         except Exception as exc:
-            STATE.note(f"keras fit tracking failed: {type(exc).__name__}: {exc}")
+            STATE.note("note.probe.fit_not_tracked", error=f"{type(exc).__name__}: {exc}")
         return fit(self, x, *args, **kwargs)
 
     setattr(fit_and_register, _MARK, True)

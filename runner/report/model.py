@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from runner.i18n.message import Message
 from runner.measurements import Layer
 
-REPORT_SCHEMA_VERSION = 3
+REPORT_SCHEMA_VERSION = 4
 """3: the language and every message also as data (id and parameters), to render again;
 2: the task, metrics per model and baseline forecasts' metrics (1: accuracy only)."""
 
@@ -83,6 +83,9 @@ class ModelSummary(BaseModel):
         "notebook's kernel reported them.")
     verified: bool = Field(True, description="False where the clean room was asked for and "
                            "could not vouch for the model.")
+    details: dict[str, Message] = Field(
+        default_factory=dict, description="``input_format``, ``graph`` and ``error`` as data "
+        "where nngrade wrote them, for rendering in another language.")
 
 
 class ForecastSeries(BaseModel):
@@ -110,6 +113,7 @@ class Execution(BaseModel):
         "None when it did not run.")
     cells: list[CellOutcome] = Field(default_factory=list)
     stopped: str | None = Field(default=None, description="Why execution ended early, if it did.")
+    stopped_detail: Message | None = Field(default=None, description="``stopped`` as data.")
     neutralised: list[str] = Field(
         default_factory=list, description="Lines that were not run (installs, Drive mounts).")
 
@@ -141,4 +145,7 @@ class Report(BaseModel):
     execution: Execution
     sandbox: SandboxInfo
     notes: list[str] = Field(default_factory=list)
+    note_details: list[Message] = Field(
+        default_factory=list, description="``notes`` as data (catalogue ids and parameters), "
+        "one for each note, for rendering in another language.")
     created: datetime

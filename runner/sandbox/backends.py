@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from runner.errors import SandboxUnavailable
+from runner.i18n.message import Message, msg
 from runner.sandbox import student_env
 from runner.sandbox.job import READ_ONLY_PARTS, JobDir
 from runner.sandbox.watchdog import Supervised, supervise
@@ -58,10 +59,9 @@ class Backend:
             found = student_env.locate()
         except SandboxUnavailable as missing:
             self.python = sys.executable
-            self.python_notes = [
-                f"the notebook ran with nngrade's own Python ({sys.executable}), which may "
-                f"lack packages of the grading image and has nngrade's own, because "
-                f"{missing.message}. {missing.hint}"]
+            self.python_notes: list[Message] = [msg(
+                "note.own_python", python=sys.executable, why=missing.detail,
+                hint=missing.hint_detail or "")]
         else:
             self.python = found.python
             self.python_notes = student_env.report_notes(found)

@@ -34,6 +34,7 @@ import docker.types
 from docker.utils.socket import STDERR, STDOUT, frames_iter
 
 from runner.errors import SandboxUnavailable
+from runner.i18n.message import msg
 from runner.sandbox import engine
 from runner.sandbox.backends import GRACE_SECONDS, Backend, RunRequest
 from runner.sandbox.engine import OWNER_LABEL
@@ -141,10 +142,9 @@ class Docker(Backend):
         try:
             container = client.containers.run(**create)
         except docker.errors.APIError as error:
-            raise SandboxUnavailable(f"the Docker engine could not start a container: "
-                                     f"{error.explanation or error}",
-                                     hint="Check `docker info`; for GPUs, the NVIDIA "
-                                          "container toolkit must be installed.") from error
+            raise SandboxUnavailable(
+                msg("error.docker.not_started", error=str(error.explanation or error)),
+                hint=msg("error.docker.not_started.hint")) from error
         self.started.append(container.id)
         try:
             return _Session(client.api, container.id, request, plan).run()
@@ -193,7 +193,7 @@ class _Session:
         refused = extract_out(archive, job.root)
         return Supervised(returncode, seconds, killed_for, self.peak_memory / 2**20,
                           b"".join(self.tail).decode("utf-8", "replace"),
-                          [f"not read back from the container: {name}" for name in refused])
+                          [msg("note.not_read_back", entry=name) for name in refused])
 
     def _watch(self, exec_id: str, started: float, seconds: float) -> str | None:
         """Wait for the agent; the limit that ended the run early, if one did.
@@ -291,10 +291,10 @@ class _Session:
         problem = _read_stdout(sock, 1 << 16, stream=STDERR)
         code = self.api.exec_inspect(exec_id).get("ExitCode")
         if code:
-            raise SandboxUnavailable(f"copying the job into the container failed: "
-                                     f"{problem.decode(errors='replace').strip()[:300]}",
-                                     hint="Rebuild the grading image with `nngrade image "
-                                          "build`; it needs GNU tar.")
+            raise SandboxUnavailable(
+                msg("error.docker.copy_failed",
+                    error=problem.decode(errors="replace").strip()[:300]),
+                hint=msg("error.docker.copy_failed.hint"))
 
 
 def _send_stdin(sock, data: bytes) -> None:

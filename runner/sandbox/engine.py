@@ -14,6 +14,7 @@ import socket
 import psutil
 
 from runner.errors import SandboxUnavailable
+from runner.i18n.message import msg
 
 DEFAULT_IMAGE = "nngrade-grader:latest"
 IMAGE_ENV = "NNGRADE_IMAGE"
@@ -37,10 +38,8 @@ def client():
         engine = docker.from_env(timeout=API_TIMEOUT_SECONDS)
         engine.ping()
     except Exception as error:  # connection refused, no socket, bad DOCKER_HOST, ...
-        raise SandboxUnavailable(
-            f"no Docker engine is reachable ({_short(error)})",
-            hint="Start one (e.g. `dockerd &` as root, or `systemctl start docker`), or set "
-                 "DOCKER_HOST to a remote engine; or use --backend local.") from error
+        raise SandboxUnavailable(msg("error.docker.unreachable", error=_short(error)),
+                                 hint=msg("error.docker.unreachable.hint")) from error
     return engine
 
 
@@ -64,10 +63,8 @@ def has_image(name: str) -> bool:
 
 def require_image(name: str) -> None:
     if not has_image(name):
-        raise SandboxUnavailable(
-            f"the Docker engine has no image {name!r}",
-            hint="Build it with `nngrade image build` (see the README, 'The grading image'), "
-                 f"or name another one with --image or {IMAGE_ENV}.")
+        raise SandboxUnavailable(msg("error.docker.no_image", image=name),
+                                 hint=msg("error.docker.no_image.hint", setting=IMAGE_ENV))
 
 
 def owner() -> str:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from runner.errors import SandboxUnavailable
+from runner.i18n.message import msg
 from runner.sandbox import engine
 from runner.sandbox.backends import Backend, Bubblewrap, bubblewrap_works
 from runner.spec import GpuPolicy
@@ -22,8 +23,9 @@ def choose_backend(name: str, *, allow_unsandboxed: bool, image: str | None = No
     from runner.sandbox.docker_backend import Docker
 
     if name not in BACKENDS:
-        raise SandboxUnavailable(f"unknown backend {name!r}",
-                                 hint=f"Use one of: {', '.join(BACKENDS)}.")
+        raise SandboxUnavailable(msg("error.sandbox.unknown_backend", name=name),
+                                 hint=msg("error.sandbox.unknown_backend.hint",
+                                          backends=list(BACKENDS)))
     if name == "docker":
         engine.client()  # raises, saying why, when no engine answers
         engine.require_image(engine.image_name(image))
@@ -34,20 +36,15 @@ def choose_backend(name: str, *, allow_unsandboxed: bool, image: str | None = No
     if name in ("auto", "local") and bubblewrap_works():
         return Bubblewrap()
     if name == "local":
-        raise SandboxUnavailable("the local sandbox (bubblewrap) is not usable on this machine",
-                                 hint="Install it (apt-get install bubblewrap) and make sure "
-                                      "unprivileged user namespaces are enabled; or use "
-                                      "--backend docker.")
+        raise SandboxUnavailable(msg("error.sandbox.no_bubblewrap"),
+                                 hint=msg("error.sandbox.no_bubblewrap.hint"))
     if name in ("none", "auto") and allow_unsandboxed:
         return Backend()
     if name == "none":
-        raise SandboxUnavailable("--backend none runs student code without any isolation",
-                                 hint="Add --unsafe-no-sandbox if you trust this notebook.")
-    raise SandboxUnavailable(
-        "no sandbox is available to run untrusted student code",
-        hint="Start a Docker engine and build the grading image (`nngrade image build`), or "
-             "install bubblewrap (apt-get install bubblewrap); or pass --unsafe-no-sandbox "
-             "if you trust this notebook.")
+        raise SandboxUnavailable(msg("error.sandbox.none_needs_consent"),
+                                 hint=msg("error.sandbox.none_needs_consent.hint"))
+    raise SandboxUnavailable(msg("error.sandbox.none_available"),
+                             hint=msg("error.sandbox.none_available.hint"))
 
 
 def visible_gpus(dev: Path = Path("/dev")) -> list[str]:
@@ -62,6 +59,6 @@ def gpus_for(policy: GpuPolicy, requested: list[str] | None) -> list[str]:
         return []
     available = visible_gpus() if requested is None else requested
     if policy is GpuPolicy.required and not available:
-        raise SandboxUnavailable("this assignment needs a GPU and none is visible",
-                                 hint="Grade it on a machine with an NVIDIA GPU.")
+        raise SandboxUnavailable(msg("error.sandbox.no_gpu"),
+                                 hint=msg("error.sandbox.no_gpu.hint"))
     return available[:1]

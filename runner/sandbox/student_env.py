@@ -24,6 +24,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from runner.errors import NngradeError, SandboxUnavailable
+from runner.i18n.message import Message, msg
 
 SETTING = "NNGRADE_STUDENT_PYTHON"
 # Beside the code that runs (where setup.sh makes it), not under NNGRADE_HOME, which may
@@ -90,29 +91,30 @@ def inspect(python: Path, names: list[str]) -> StudentPython:
         done = subprocess.run([str(python), "-I", "-c", _INSPECT % (AGENT_MODULES,), *names],
                               capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as error:
-        raise _unavailable(f"the student environment's Python {python} does not run: "
-                           f"{error}") from error
+        raise _unavailable(msg("error.student_env.does_not_run", python=str(python),
+                               error=str(error))) from error
     if done.returncode:
-        raise _unavailable(f"the student environment's Python {python} does not run: "
-                           + (done.stderr.strip()[-500:] or f"exit code {done.returncode}"))
+        raise _unavailable(msg("error.student_env.does_not_run", python=str(python),
+                               error=done.stderr.strip()[-500:]
+                               or msg("error.student_env.exit_code", code=done.returncode)))
     try:
         return StudentPython(python=str(python), **json.loads(done.stdout))
     except (ValueError, TypeError, ValidationError) as error:
-        raise _unavailable(f"{python} did not answer like a Python: {error}") from error
+        raise _unavailable(msg("error.student_env.not_python", python=str(python),
+                               error=str(error))) from error
 
 
 def locate() -> StudentPython:
     """The student environment, ready to run the agent; SandboxUnavailable saying why not."""
     python = configured()
     if not python.exists():
-        raise _unavailable(f"the student environment is missing: {python} does not exist")
+        raise _unavailable(msg("error.student_env.missing", python=str(python)))
     found = inspect(python, [OWN_DISTRIBUTION, *listed()])
     if found.installed.get(OWN_DISTRIBUTION):
-        raise _unavailable(f"{python} has nngrade itself installed: a notebook run with it "
-                           "would see nngrade's code and packages (docker, SQLAlchemy, ray)")
+        raise _unavailable(msg("error.student_env.has_nngrade", python=str(python)))
     if found.missing:
-        raise _unavailable(f"the student environment {python} lacks "
-                           f"{', '.join(found.missing)}, which nngrade needs to run a notebook")
+        raise _unavailable(msg("error.student_env.lacks", python=str(python),
+                               packages=list(found.missing)))
     return found
 
 
@@ -122,25 +124,18 @@ def differences(found: StudentPython, wanted: dict[str, str]) -> list[str]:
             for name, version in wanted.items() if found.installed.get(name) != version]
 
 
-def report_notes(found: StudentPython) -> list[str]:
+def report_notes(found: StudentPython) -> list[Message]:
     """What the report says when the environment has drifted from the image's list."""
     drift = differences(found, listed())
     if not drift:
         return []
-    return [f"the student environment ({found.python}) differs from image/requirements.txt, "
-            f"which the grading image is built from: {'; '.join(drift)}. Run ./setup.sh to "
-            "bring it in line"]
+    return [msg("note.student_env_drift", python=str(found.python), drift=drift)]
 
 
-def _unavailable(message: str) -> SandboxUnavailable:
-    if os.environ.get(SETTING):
-        hint = (f"{SETTING} names that Python: point it at a virtual environment with "
-                "image/requirements.txt installed, or unset it and run ./setup.sh, which "
-                "makes .student-env.")
-    else:
-        hint = ("Run ./setup.sh: it makes .student-env from image/requirements.txt (a few "
-                f"minutes). Or set {SETTING} to another Python, or use --backend docker.")
-    return SandboxUnavailable(message, hint=hint)
+def _unavailable(message: Message) -> SandboxUnavailable:
+    hint = ("error.student_env.hint.setting" if os.environ.get(SETTING)
+            else "error.student_env.hint.setup")
+    return SandboxUnavailable(message, hint=msg(hint, setting=SETTING))
 
 
 def tensorflow_requirements(machine: str) -> list[str]:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from runner.i18n.message import Message
+
 POLL_SECONDS = 0.1  # memory is sampled: a fast allocation can overshoot by one interval
 OUTPUT_TAIL_BYTES = 64 * 1024
 
@@ -26,7 +28,7 @@ class Supervised:
     killed_for: str | None  # "time", "memory", "processes" or None
     peak_memory_mb: float
     output_tail: str
-    notes: list[str] = field(default_factory=list)  # for the report, in plain words
+    notes: list[Message] = field(default_factory=list)  # for the report
 
 
 def _tree(root: psutil.Process) -> list[psutil.Process]:
