@@ -229,6 +229,39 @@ def test_keras2_itself_is_left_alone(tmp_path):
     assert model.evaluated_by == "clean room" and model.verified, model.graph
 
 
+LEGACY_KERAS_TAPE = """\
+import os
+os.environ['TF_USE_LEGACY_KERAS'] = '1'
+import numpy as np
+import tensorflow as tf
+(x_train, y_train), _ = tf.keras.datasets.fashion_mnist.load_data()
+x, y = (x_train[:2000].reshape(-1, 784) / 255.0).astype('float32'), y_train[:2000].astype('int64')
+legacy = tf.keras.Sequential([tf.keras.layers.Dense(10, input_shape=(784,))])
+assert type(legacy).__module__.startswith('tf_keras'), type(legacy)
+optimizer = tf.keras.optimizers.SGD(0.1)
+for start in range(0, len(x), 50):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+            y[start:start + 50], legacy(x[start:start + 50])))
+    grads = tape.gradient(loss, legacy.trainable_variables)
+    optimizer.apply_gradients(zip(grads, legacy.trainable_variables))
+"""
+
+
+@pytest.mark.slow
+def test_a_keras2_model_trained_in_a_tape_loop_is_found(tmp_path):
+    """Keras 2's optimizers are followed as Keras 3's are: no ``fit``, still measured."""
+    notebook = write_notebook(tmp_path / "tf_keras_tape.ipynb", LEGACY_KERAS_TAPE)
+    report = _grade("fashion_mnist_cnn", notebook, tmp_path / "out", mode=Mode.check)
+    cell = report.execution.cells[0]
+    if cell.status == "error" and "tf_keras" in (cell.error or ""):
+        pytest.skip("the sandbox's Python has no tf-keras")
+    assert cell.status == "ok", cell.error
+    (model,) = report.models
+    assert model.kind == "linear" and model.accuracy is not None and model.accuracy > 0.4
+    assert model.evaluated_by == "clean room" and model.verified, model.graph
+
+
 @pytest.mark.slow
 def test_colab2022_notebook_gets_the_verdict_of_its_modern_twin(tmp_path):
     """Two fixtures, the same homework in TF 2.10-era and today's Keras: same grade."""

@@ -262,3 +262,94 @@ def test_torchvision_offline_and_functions(tmp_path: Path, fashion: dict) -> Non
     assert by_name["f"].autograd_calls == 0 and by_name["grad_by_hand"].autograd_calls == 0
     assert by_name["missing"].error is not None and "NameError" in by_name["missing"].error
     assert by_name["not_a_function"].error is not None and by_name["not_a_function"].values is None
+
+
+# Keras models trained without `fit`: a GradientTape loop (how GANs are trained),
+# train_on_batch. Keras 2's optimizers need tf-keras: tests/test_compat.py.
+
+TAPE_CLASSIFIER = """
+import numpy as np, tensorflow as tf, keras
+keras.utils.set_random_seed(0)
+x = (np.load(DATA + "/train_x.npy")[..., None] / 255.0).astype("float32")
+y = np.load(DATA + "/train_y.npy")
+net = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3, activation="relu"),
+                        keras.layers.MaxPooling2D(), keras.layers.Flatten(),
+                        keras.layers.Dense(10)], name="tape_net")
+optimizer = keras.optimizers.Adam(3e-3)
+loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+@tf.function
+def step(xb, yb):
+    with tf.GradientTape() as tape:
+        loss = loss_fn(yb, net(xb, training=True))
+    grads = tape.gradient(loss, net.trainable_variables)
+    optimizer.apply_gradients(zip(grads, net.trainable_variables))
+
+for epoch in range(2):
+    for start in range(0, len(x), 50):
+        step(x[start:start + 50], y[start:start + 50])
+"""
+
+TAPE_GAN = """
+import numpy as np, tensorflow as tf, keras
+keras.utils.set_random_seed(0)
+images = (np.load(DATA + "/train_x.npy")[:512].reshape(-1, 784) / 127.5 - 1).astype("float32")
+generator = keras.Sequential([keras.Input((16,)), keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(784, activation="tanh")], name="generator")
+discriminator = keras.Sequential([keras.Input((784,)), keras.layers.Dense(64),
+                                  keras.layers.LeakyReLU(0.2), keras.layers.Dense(1)],
+                                 name="discriminator")
+g_opt, d_opt = keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3)
+bce = keras.losses.BinaryCrossentropy(from_logits=True)
+
+for start in range(0, 512, 64):
+    real = images[start:start + 64]
+    noise = tf.random.normal((64, 16))
+    with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+        fake = generator(noise, training=True)
+        real_out, fake_out = discriminator(real, training=True), discriminator(fake, training=True)
+        d_loss = bce(tf.ones_like(real_out), real_out) + bce(tf.zeros_like(fake_out), fake_out)
+        g_loss = bce(tf.ones_like(fake_out), fake_out)
+    g_opt.apply_gradients(zip(g_tape.gradient(g_loss, generator.trainable_variables),
+                              generator.trainable_variables))
+    d_opt.apply_gradients(zip(d_tape.gradient(d_loss, discriminator.trainable_variables),
+                              discriminator.trainable_variables))
+"""
+
+TRAIN_ON_BATCH = """
+import numpy as np, keras
+keras.utils.set_random_seed(0)
+x = np.load(DATA + "/train_x.npy").reshape(-1, 784) / 255.0
+y = np.load(DATA + "/train_y.npy")
+mlp = keras.Sequential([keras.Input((784,)), keras.layers.Dense(32, activation="relu"),
+                        keras.layers.Dense(10, activation="softmax")])
+mlp.compile("adam", "sparse_categorical_crossentropy")
+for epoch in range(3):
+    for start in range(0, len(x), 100):
+        mlp.train_on_batch(x[start:start + 100], y[start:start + 100])
+"""
+
+@pytest.mark.slow
+def test_a_classifier_trained_in_a_tape_loop_is_measured(tmp_path: Path, fashion: dict) -> None:
+    result, out, _ = run_notebook(tmp_path, fashion, [TAPE_CLASSIFIER])
+    (model,) = result.models
+    assert model.error is None and model.names == ["net"]
+    assert [layer.kind for layer in model.layers] == ["conv", "pool", "flatten", "dense"]
+    assert accuracy(out, model.predictions, fashion["eval_y"]) > 0.6
+
+
+@pytest.mark.slow
+def test_a_gan_trained_by_hand_shows_both_its_networks(tmp_path: Path, fashion: dict) -> None:
+    result, _, _ = run_notebook(tmp_path, fashion, [TAPE_GAN])
+    assert [m.names for m in result.models] == [["generator"], ["discriminator"]]
+    assert [m.params for m in result.models] == [16 * 64 + 64 + 64 * 784 + 784,
+                                                 784 * 64 + 64 + 64 + 1]
+
+
+@pytest.mark.slow
+def test_train_on_batch_is_training(tmp_path: Path, fashion: dict) -> None:
+    result, out, _ = run_notebook(tmp_path, fashion, [TRAIN_ON_BATCH])
+    (model,) = result.models
+    assert model.names == ["mlp"] and model.input is not None
+    assert model.input.source == "training-data"  # the batches' statistics were seen
+    assert accuracy(out, model.predictions, fashion["eval_y"]) > 0.6

@@ -22,6 +22,7 @@ from .export import REFERENCE_ROWS, export
 from .feeding import DataFacts, Format, apply, choose, classes
 from .output import save_npy
 from .state import STATE, Trained
+from .track_optimizers import optimizer_trained
 
 MAX_MODELS = 64
 _ERROR_CHARS = 2000
@@ -60,6 +61,7 @@ def names_of(obj: Any, namespace: dict[str, Any]) -> list[str]:
 def trained_models() -> list[Trained]:
     """Every trained model of either framework, in the order training began."""
     found = list(STATE.keras_models)
+    found += optimizer_trained(found)
     tracker = STATE.torch_tracker
     if tracker is not None:
         found += [Trained("pytorch", module, order, stats)

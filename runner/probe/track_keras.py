@@ -1,9 +1,11 @@
-"""Register every Keras model whose ``fit`` is called, with statistics of its inputs.
+"""Register every Keras model whose ``fit`` or ``train_on_batch`` is called, with
+statistics of its inputs.
 
-``fit`` is wrapped on the ``Model`` base class of Keras 3 (which is also
+Both are wrapped on the ``Model`` base class of Keras 3 (which is also
 ``tensorflow.keras`` in TF 2.16+) and of tf_keras, right after the notebook
 imports them. The model is held strongly, so rebinding the variable or training
-several models in a loop still measures each one.
+several models in a loop still measures each one. Models trained in a hand-written
+loop are found through their optimizer (track_optimizers.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .state import STATE, InputStats, Trained, feature_moments, sample_rows
+from .track_optimizers import wrap_apply_gradients, wrap_keras3_apply
 
 _STAT_ROWS = 1024
 _MARK = "_nngrade_probe_wrapped"
@@ -78,28 +81,34 @@ def _register(model: Any, x: Any) -> None:
                                       stats=input_stats(x), dataset=dataset))
 
 
-def _wrap_fit(model_class: type) -> None:
-    fit = model_class.fit
-    if getattr(fit, _MARK, False):
+def _wrap_training(model_class: type, name: str) -> None:
+    """Register the model, then run its ``fit`` or ``train_on_batch`` as it was."""
+    train = getattr(model_class, name)
+    if getattr(train, _MARK, False):
         return
 
-    @functools.wraps(fit)
-    def fit_and_register(self: Any, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+    @functools.wraps(train)
+    def train_and_register(self: Any, x: Any = None, *args: Any, **kwargs: Any) -> Any:
         try:
             _register(self, x)
         except Exception as exc:
             STATE.note("note.probe.fit_not_tracked", error=f"{type(exc).__name__}: {exc}")
-        return fit(self, x, *args, **kwargs)
+        return train(self, x, *args, **kwargs)
 
-    setattr(fit_and_register, _MARK, True)
-    model_class.fit = fit_and_register
+    setattr(train_and_register, _MARK, True)
+    setattr(model_class, name, train_and_register)
 
 
 def install_keras(keras: ModuleType) -> None:
     """Post-import callback for ``keras`` (Keras 3)."""
-    _wrap_fit(keras.Model)
+    for name in ("fit", "train_on_batch"):
+        _wrap_training(keras.Model, name)
+    wrap_keras3_apply(keras.optimizers.Optimizer)
 
 
 def install_tf_keras(tf_keras: ModuleType) -> None:
     """Post-import callback for ``tf_keras`` (Keras 2 on TF 2.16+)."""
-    _wrap_fit(tf_keras.Model)
+    for name in ("fit", "train_on_batch"):
+        _wrap_training(tf_keras.Model, name)
+    for optimizer in (tf_keras.optimizers.Optimizer, tf_keras.optimizers.legacy.Optimizer):
+        wrap_apply_gradients(optimizer)
