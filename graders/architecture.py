@@ -24,6 +24,9 @@ class Architecture:
     hidden_nonlinearities: int = 0  # non-linear steps between two weight layers
     layer_types: tuple[str, ...] = ()  # framework class names, in execution order
     recurrent: tuple[str, ...] = ()  # recurrent layers with their units, e.g. LSTM(64)
+    downsamplings: int = 0  # pooling layers and strided convolutions
+    upsamplings: int = 0  # upsampling layers and transposed convolutions
+    skip_connections: int = 0  # merges (concatenations, sums) of two computed branches
 
     @property
     def linear(self) -> bool:
@@ -39,6 +42,12 @@ class Architecture:
         blocks" (``arch.*``)."""
         if self.kind == "mlp" and self.linear:
             return msg("arch.linear", n=self.dense_layers)
+        if self.kind == "encoder_decoder":
+            return msg("arch.encoder_decoder",
+                       down=msg("arch.downsamplings", n=self.downsamplings),
+                       up=msg("arch.upsamplings", n=self.upsamplings),
+                       skips=msg("arch.skip_connections", n=self.skip_connections),
+                       channels=[str(c) for c in self.conv_channels])
         dense = msg("arch.dense_layers", n=self.dense_layers)
         if self.kind == "rnn":
             return msg("arch.rnn", layers=list(self.recurrent), dense=dense)
@@ -53,10 +62,23 @@ class Architecture:
                    kernels=[str(k) for k in self.conv_kernels], n=self.blocks)
 
 
+def _upsamples(layer: Layer, after_resize: bool) -> bool:
+    """Whether an upsample layer raises the resolution by a step of its own.
+
+    A transposed convolution does when its stride is over 1 (a stride-1 one is a
+    convolution); a resize does unless it continues one (an exported ``UpSampling2D``
+    repeats the rows, then the columns)."""
+    if layer.kernel_size is not None:
+        return any(s > 1 for s in layer.stride or ())
+    return not after_resize
+
+
 def summarise(layers: Sequence[Layer]) -> Architecture:
     channels: list[int] = []
     kernels: list[int] = []
-    blocks = dense = hidden = 0
+    blocks = dense = hidden = down = up = skips = 0
+    decoder_after_encoder = False
+    after_resize = False
     recurrent: list[str] = []
     open_block = False
     weights_seen = nonlinear_since = False
@@ -67,6 +89,15 @@ def summarise(layers: Sequence[Layer]) -> Architecture:
             weights_seen, nonlinear_since = True, False
         if layer.kind in _NONLINEAR_KINDS or (layer.activation or "linear") != "linear":
             nonlinear_since = nonlinear_since or weights_seen
+        if layer.kind is LayerKind.pool or (layer.kind is LayerKind.conv and any(
+                s > 1 for s in layer.stride or ())):
+            down += 1
+        elif layer.kind is LayerKind.upsample:
+            step = _upsamples(layer, after_resize)
+            up += step
+            decoder_after_encoder = decoder_after_encoder or (step and down > 0)
+        elif layer.kind is LayerKind.merge:
+            skips += 1
         if layer.kind is LayerKind.conv:
             channels.append(layer.channels or 0)
             kernels.append(max(layer.kernel_size) if layer.kernel_size else 1)
@@ -78,7 +109,10 @@ def summarise(layers: Sequence[Layer]) -> Architecture:
             dense += 1
         elif layer.kind is LayerKind.recurrent:
             recurrent.append(layer.type + (f"({layer.channels})" if layer.channels else ""))
-    if kernels:
+        after_resize = layer.kind is LayerKind.upsample and layer.kernel_size is None
+    if decoder_after_encoder:
+        kind = "encoder_decoder"  # sizes go down, then up again: U-Net, autoencoders
+    elif kernels:
         kind = "cnn"
     elif recurrent:
         kind = "rnn"
@@ -87,7 +121,8 @@ def summarise(layers: Sequence[Layer]) -> Architecture:
     else:
         kind = "other"
     return Architecture(kind, tuple(channels), tuple(kernels), blocks, dense, hidden,
-                        tuple(layer.type for layer in layers), tuple(recurrent[:8]))
+                        tuple(layer.type for layer in layers), tuple(recurrent[:8]),
+                        down, up, skips)
 
 
 def kernel_order_problem(kernels: Sequence[int], order: str) -> Message | None:

@@ -17,7 +17,8 @@ from graders.context import GradingContext, ScoredModel
 from runner.i18n.message import Message, msg
 
 KernelOrder = Literal["falling", "non_increasing", "any"]
-ModelFilter = Literal["alexnet", "cnn", "mlp", "rnn", "nonlinear", "linear", "any"]
+ModelFilter = Literal["alexnet", "cnn", "mlp", "rnn", "encoder_decoder", "unet", "nonlinear",
+                      "linear", "any"]
 
 _FRAMEWORKS = {"pytorch": "PyTorch", "keras": "Keras"}
 
@@ -87,10 +88,12 @@ def matches(model: ScoredModel, selection: Selection) -> bool:
     which = selection.models
     if which == "alexnet":
         return alexnet_problem(model, selection.rule) is None
-    if which in ("cnn", "mlp", "rnn"):
+    if which in ("cnn", "mlp", "rnn", "encoder_decoder"):
         return arch.kind == which
+    if which == "unet":
+        return arch.kind == "encoder_decoder" and arch.skip_connections > 0
     if which == "nonlinear":
-        return arch.kind in ("cnn", "rnn") or arch.hidden_nonlinearities > 0
+        return arch.kind in ("cnn", "rnn", "encoder_decoder") or arch.hidden_nonlinearities > 0
     if which == "linear":
         return arch.linear and arch.dense_layers > 0
     return True

@@ -70,6 +70,8 @@ class LayerKind(StrEnum):
     activation = "activation"
     flatten = "flatten"
     embedding = "embedding"
+    upsample = "upsample"  # UpSampling2D, nn.Upsample, transposed convolutions, Resize
+    merge = "merge"  # Concatenate, Add, torch.cat: where a skip connection joins
     other = "other"
 
 
@@ -106,6 +108,20 @@ class InputFormat(_Strict):
     decision: str = Field(default="argmax", max_length=120,
                           description="How outputs were read: argmax or a threshold for "
                           "class ids; the window and differencing of a forecast.")
+
+
+SampleShape = Annotated[list[int | None], Field(max_length=4)]
+"""A tensor's shape without its batch axis; None where a dimension is free."""
+
+
+class ModelPart(_Strict):
+    """A model inside a trained model (a VAE's encoder), with what goes in and out of it."""
+
+    name: ShortText = Field(description="The attribute or layer name it is held under.")
+    class_name: str = Field(max_length=200)
+    params: int = Field(ge=0)
+    inputs: list[SampleShape] = Field(default_factory=list, max_length=4)
+    outputs: list[SampleShape] = Field(default_factory=list, max_length=4)
 
 
 class MeasuredModel(_Strict):
@@ -145,6 +161,14 @@ class MeasuredModel(_Strict):
         description="Relative .npy path: the model's outputs, in the kernel, on the public "
                     "inputs its graph is checked against.")
     export_seconds: float | None = Field(default=None, ge=0)
+    inputs: list[SampleShape] = Field(
+        default_factory=list, max_length=4,
+        description="Per-sample input shapes the model declares (Keras) or its first weight "
+                    "layer takes (PyTorch).")
+    outputs: list[SampleShape] = Field(default_factory=list, max_length=4)
+    parts: list[ModelPart] = Field(
+        default_factory=list, max_length=16,
+        description="Models held inside it: a VAE's encoder and decoder, a GAN's two nets.")
 
 
 class FunctionValues(_Strict):

@@ -30,6 +30,7 @@ _RECURRENT = {"LSTM", "GRU", "RNN"}
 _NORMS = {"BatchNormalization", "LayerNormalization", "InstanceNormalization",
           "GroupNormalization"}
 _MERGES = {"Add", "Concat", "Sum"}
+_UPSAMPLES = {"Resize", "Upsample", "DepthToSpace"}
 
 
 class GraphRefused(ValueError):
@@ -98,9 +99,11 @@ def summarise_graph(model: onnx.ModelProto) -> GraphSummary:
     graph = model.graph
     weights = {init.name: tuple(int(d) for d in init.dims) for init in graph.initializer}
     constants = set(weights)
-    for node in graph.node:  # Constant nodes and what is computed only from constants
-        if node.op_type == "Constant" or (node.input and all(i in constants for i in node.input
-                                                                if i)):
+    # Constants, shapes (a Flatten computes its target shape from the input's) and what is
+    # computed only from them: a merge of such tensors is no skip connection.
+    for node in graph.node:
+        if node.op_type in ("Constant", "Shape", "Size") or (
+                node.input and all(i in constants for i in node.input if i)):
             constants.update(node.output)
     floating = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
                 onnx.TensorProto.BFLOAT16}
@@ -110,10 +113,14 @@ def summarise_graph(model: onnx.ModelProto) -> GraphSummary:
     skips = 0
     for node in graph.node:
         layer = _layer(node, weights)
-        if layer is not None and len(layers) < MAX_LAYERS:
-            layers.append(layer)
         if node.op_type in _MERGES and sum(i not in constants for i in node.input if i) >= 2:
             skips += 1
+            layer = Layer(kind=LayerKind.merge, type=node.op_type, name=node.name[:200])
+        elif node.op_type == "Tile" and node.input and node.input[0] not in constants:
+            # Keras' UpSampling2D repeats rows, then columns: a Tile of computed values
+            layer = Layer(kind=LayerKind.upsample, type=node.op_type, name=node.name[:200])
+        if layer is not None and len(layers) < MAX_LAYERS:
+            layers.append(layer)
     inputs = [_shape(value) for value in graph.input if value.name not in weights]
     return GraphSummary(layers, params, skips, inputs)
 
@@ -133,7 +140,8 @@ def _layer(node: onnx.NodeProto, weights: dict[str, tuple[int, ...]]) -> Layer |
         kernel = _weight(node, weights, 1)
         channels = (kernel[0] if op == "Conv" else kernel[1]) if kernel else None
         sizes = _ints(node, "kernel_shape") or (list(kernel[2:]) if kernel else None)
-        return Layer(kind=LayerKind.conv, type=op, name=node.name[:200], channels=channels,
+        kind = LayerKind.conv if op == "Conv" else LayerKind.upsample
+        return Layer(kind=kind, type=op, name=node.name[:200], channels=channels,
                      kernel_size=sizes, stride=_ints(node, "strides"),
                      params=_size(kernel, _weight(node, weights, 2)))
     if op in _POOLS:
@@ -158,6 +166,8 @@ def _layer(node: onnx.NodeProto, weights: dict[str, tuple[int, ...]]) -> Layer |
         return Layer(kind=LayerKind.recurrent, type=op, name=node.name[:200],
                      channels=int(hidden.i) if hidden is not None else None,
                      params=_size(*(_weight(node, weights, i) for i in (1, 2, 3))))
+    if op in _UPSAMPLES:
+        return Layer(kind=LayerKind.upsample, type=op, name=node.name[:200])
     if op in _ACTIVATIONS:
         return Layer(kind=LayerKind.activation, type=op, name=node.name[:200])
     if op in _NORMS:

@@ -353,3 +353,91 @@ def test_train_on_batch_is_training(tmp_path: Path, fashion: dict) -> None:
     assert model.names == ["mlp"] and model.input is not None
     assert model.input.source == "training-data"  # the batches' statistics were seen
     assert accuracy(out, model.predictions, fashion["eval_y"]) > 0.6
+
+
+# Written like the Keras example "Variational AutoEncoder": a subclass with its own
+# train_step and no call, an encoder returning z_mean, z_log_var, z, a separate decoder.
+KERAS_VAE = """
+import numpy as np, tensorflow as tf, keras
+from keras import layers, ops
+keras.utils.set_random_seed(0)
+
+class Sampling(layers.Layer):
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        epsilon = keras.random.normal(shape=ops.shape(z_mean))
+        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+latent_dim = 2
+encoder_inputs = keras.Input(shape=(28, 28, 1))
+x = layers.Conv2D(16, 3, activation="relu", strides=2, padding="same")(encoder_inputs)
+x = layers.Conv2D(32, 3, activation="relu", strides=2, padding="same")(x)
+x = layers.Flatten()(x)
+x = layers.Dense(16, activation="relu")(x)
+z_mean = layers.Dense(latent_dim, name="z_mean")(x)
+z_log_var = layers.Dense(latent_dim, name="z_log_var")(x)
+z = Sampling()([z_mean, z_log_var])
+encoder = keras.Model(encoder_inputs, [z_mean, z_log_var, z], name="encoder")
+
+latent_inputs = keras.Input(shape=(latent_dim,))
+x = layers.Dense(7 * 7 * 32, activation="relu")(latent_inputs)
+x = layers.Reshape((7, 7, 32))(x)
+x = layers.Conv2DTranspose(32, 3, activation="relu", strides=2, padding="same")(x)
+x = layers.Conv2DTranspose(16, 3, activation="relu", strides=2, padding="same")(x)
+decoder_outputs = layers.Conv2DTranspose(1, 3, activation="sigmoid", padding="same")(x)
+decoder = keras.Model(latent_inputs, decoder_outputs, name="decoder")
+
+class VAE(keras.Model):
+    def __init__(self, encoder, decoder, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.total_loss_tracker = keras.metrics.Mean(name="total_loss")
+
+    @property
+    def metrics(self):
+        return [self.total_loss_tracker]
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            z_mean, z_log_var, z = self.encoder(data)
+            reconstruction = self.decoder(z)
+            reconstruction_loss = ops.mean(ops.sum(
+                keras.losses.binary_crossentropy(data, reconstruction), axis=(1, 2)))
+            kl_loss = -0.5 * (1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
+            total_loss = reconstruction_loss + ops.mean(ops.sum(kl_loss, axis=1))
+        grads = tape.gradient(total_loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        self.total_loss_tracker.update_state(total_loss)
+        return {"loss": self.total_loss_tracker.result()}
+
+digits = np.expand_dims(np.load(DATA + "/train_x.npy"), -1).astype("float32") / 255
+vae = VAE(encoder, decoder)
+vae.compile(optimizer=keras.optimizers.Adam())
+vae.fit(digits, epochs=1, batch_size=128, verbose=0)
+"""
+
+
+@pytest.mark.slow
+def test_a_keras_example_vae_shows_its_encoder_and_decoder(tmp_path: Path, fashion: dict
+                                                           ) -> None:
+    from graders.roles import parts_of
+
+    result, _, _ = run_notebook(tmp_path, fashion, [KERAS_VAE])
+    (vae,) = result.models  # its encoder and decoder were trained inside it, not apart
+    assert vae.class_name == "VAE" and vae.names == ["vae"]
+    assert vae.params == 29_972 + 18_721  # never built itself: its weights are counted
+    assert vae.error is not None  # a VAE classifies nothing
+    assert [(p.name, p.role, p.latent) for p in parts_of(vae, 28 * 28)] == [
+        ("", None, None), ("encoder", "vae_encoder", 2), ("decoder", "decoder", 2)]
+
+
+@pytest.mark.slow
+def test_a_gan_s_networks_have_the_roles_of_their_shapes(tmp_path: Path, fashion: dict
+                                                          ) -> None:
+    from graders.roles import parts_of
+
+    result, _, _ = run_notebook(tmp_path, fashion, [TAPE_GAN])
+    roles = [parts_of(model, 28 * 28)[0] for model in result.models]
+    assert [(part.role, part.latent) for part in roles] == [("decoder", 16),
+                                                            ("discriminator", None)]

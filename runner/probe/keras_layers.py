@@ -69,7 +69,7 @@ def keras_layer(layer: Any, output: Any = None) -> dict[str, Any]:
     kind = kind_of_class(cls) or "other"
     dims = spatial_dims(cls.__name__)
     kernel = stride = None
-    if kind == "conv":
+    if kind in ("conv", "upsample"):
         kernel = int_list(getattr(layer, "kernel_size", None), dims)
         stride = int_list(getattr(layer, "strides", None), dims)
     elif kind == "pool" and not cls.__name__.startswith("Global"):

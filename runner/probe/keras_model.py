@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .keras_layers import static_layers, traced_layers
+from .parts import keras_parts, keras_signature
 
 TF_KERAS_OPSET = 17
 
@@ -33,8 +34,13 @@ class KerasModel:
         return type(self.model).__name__
 
     def param_count(self) -> int:
-        """Trainable and non-trainable weights, as ``model.count_params()`` reports."""
-        return int(self.model.count_params())
+        """Trainable and non-trainable weights, as ``model.count_params()`` reports; for
+        a model that is never built itself (a VAE whose ``train_step`` calls its encoder
+        and decoder), the sum over the weights it holds."""
+        try:
+            return int(self.model.count_params())
+        except ValueError:
+            return int(sum(np.prod(tuple(w.shape)) for w in self.model.weights))
 
     def declared_shape(self) -> tuple[int, ...] | None:
         """Per-sample input shape the model was built with, when fully known."""
@@ -74,6 +80,14 @@ class KerasModel:
         signature = (tf.TensorSpec((None, *example.shape[1:]), tf.float32, name="input"),)
         tf2onnx.convert.from_function(forward, input_signature=signature,
                                       opset=TF_KERAS_OPSET, output_path=str(path))
+
+    def signature(self) -> tuple[list[list[int | None]], list[list[int | None]]]:
+        """Per-sample input and output shapes the model was built with."""
+        return keras_signature(self.model)
+
+    def parts(self) -> list[dict[str, Any]]:
+        """The models inside it: a VAE's encoder and decoder."""
+        return keras_parts(self.model)
 
     def layers(self, sample: np.ndarray | None) -> list[dict[str, Any]]:
         """Execution-order layers from one traced call, else the nested layer lists."""

@@ -14,7 +14,11 @@ _CLASS_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("recurrent", re.compile(r"^(ConvLSTM\d[dD]|(Simple)?RNN(Base|Cell)?|LSTM(Cell)?|GRU(Cell)?"
                              r"|Bidirectional|StackedRNNCells|(Simple|LSTM|GRU)RNNCell)$")),
     ("pool", re.compile(r"Pool(ing)?(\d[dD])?$")),
-    ("conv", re.compile(r"^(Lazy)?(Separable|Depthwise)?Conv(Transpose)?\d[dD](Transpose)?$")),
+    ("upsample", re.compile(r"^(UpSampling\d[dD]|Upsample|Upsampling(Nearest|Bilinear)2d"
+                            r"|(Lazy)?ConvTranspose\d[dD]|Conv\d[dD]Transpose|Resizing"
+                            r"|PixelShuffle)$")),
+    ("merge", re.compile(r"^(Concatenate|Add|Average|Multiply|Subtract|Maximum|Minimum)$")),
+    ("conv", re.compile(r"^(Lazy)?(Separable|Depthwise)?Conv\d[dD]$")),
     ("dense", re.compile(r"^(Lazy)?(Linear|Bilinear|Dense|EinsumDense)$"
                          r"|^NonDynamicallyQuantizableLinear$")),
     ("dropout", re.compile(r"Dropout(\d[dD])?$")),
@@ -35,7 +39,10 @@ for _kind, _names in {
             "adaptive_avg_pool2d adaptive_avg_pool3d lp_pool1d lp_pool2d lp_pool3d "
             "max_pool1d_with_indices max_pool2d_with_indices max_pool3d_with_indices "
             "fractional_max_pool2d fractional_max_pool3d",
-    "conv": "conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d",
+    "conv": "conv1d conv2d conv3d",
+    "upsample": "conv_transpose1d conv_transpose2d conv_transpose3d interpolate upsample "
+                "upsample_nearest upsample_bilinear pixel_shuffle",
+    "merge": "cat concat concatenate",
     "dense": "linear bilinear",
     "activation": "relu relu_ relu6 leaky_relu leaky_relu_ gelu sigmoid tanh softmax log_softmax "
                   "elu elu_ selu silu mish hardtanh softplus softsign hardswish hardsigmoid",

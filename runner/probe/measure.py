@@ -96,13 +96,15 @@ def measure_one(index: int, trained: Trained, data: dict[str, Any], namespace: d
         "names": names_of(trained.model, namespace), "params": 0, "layers": [],
         "input": None, "calibration_accuracy": None, "calibration_metrics": {},
         "predictions": None, "error": None, "graph": None, "graph_error": None,
-        "reference_outputs": None, "export_seconds": None}
+        "reference_outputs": None, "export_seconds": None, "inputs": [], "outputs": [],
+        "parts": []}
     try:
         if trained.dataset is not None and not (trained.stats and trained.stats.has_moments()):
             from .track_keras import dataset_stats
 
             trained.stats = dataset_stats(trained.dataset) or trained.stats
         with _adapted(index, trained) as adapter:
+            _describe_parts(index, adapter, record)
             record["params"] = adapter.param_count()
             if data["task"] == "forecasting":
                 _forecast(index, adapter, trained, data, record, out_dir)
@@ -132,6 +134,14 @@ def _describe_layers(index: int, adapter: Any, sample: np.ndarray | None,
         record["layers"] = adapter.layers(sample)
     except Exception as exc:
         STATE.note("note.probe.layers_not_described", model=index, error=_error(exc))
+
+
+def _describe_parts(index: int, adapter: Any, record: dict[str, Any]) -> None:
+    try:
+        record["inputs"], record["outputs"] = adapter.signature()
+        record["parts"] = adapter.parts()
+    except Exception as exc:
+        STATE.note("note.probe.parts_not_described", model=index, error=_error(exc))
 
 
 def _classify(index: int, adapter: Any, trained: Trained, data: dict[str, Any],

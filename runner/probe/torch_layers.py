@@ -49,7 +49,7 @@ def module_layer(torch: Any, module: Any, name: str, output: Any = None) -> dict
     kernel = int_list(getattr(module, "kernel_size", None), dims)
     stride = getattr(module, "stride", None)
     stride = int_list(stride, dims) if stride not in (None, (), []) else kernel
-    if kind not in ("conv", "pool"):
+    if kind not in ("conv", "pool", "upsample"):
         kernel = stride = None
     tensor = _first_tensor(torch, output)
     return layer_record(
@@ -79,11 +79,11 @@ def functional_layer(torch: Any, name: str, args: tuple[Any, ...], kwargs: dict[
     if kind == "pool" and "adaptive" not in name:
         kernel = int_list(_arg(args, kwargs, 1, "kernel_size"), dims)
         stride = int_list(_arg(args, kwargs, 2, "stride"), dims) or kernel
-    elif kind in ("conv", "dense"):
+    elif kind in ("conv", "dense") or name.startswith("conv_transpose"):
         weight = _arg(args, kwargs, 1, "weight")
         if isinstance(weight, torch.Tensor) and weight.dim() >= 2:
             channels = int(weight.shape[1] if "transpose" in name else weight.shape[0])
-            if kind == "conv":
+            if kind != "dense":
                 kernel = [int(d) for d in weight.shape[2:]]
                 stride = int_list(_arg(args, kwargs, 3, "stride") or 1, dims)
     return layer_record(kind, name, channels=channels, kernel_size=kernel, stride=stride,

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .parts import torch_parts, torch_signature
 from .torch_layers import static_layers, traced_layers
 
 
@@ -58,6 +59,14 @@ class TorchModel:
                 self.module, (self._tensor(example),), str(path), dynamo=False,
                 input_names=["input"], output_names=["output"],
                 dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+
+    def signature(self) -> tuple[list[list[int | None]], list[list[int | None]]]:
+        """Input size of the first weight layer, output size of the last."""
+        return torch_signature(self.module)
+
+    def parts(self) -> list[dict[str, Any]]:
+        """Child networks: a VAE's encoder and decoder, a GAN wrapper's two nets."""
+        return torch_parts(self.module)
 
     def layers(self, sample: np.ndarray | None) -> list[dict[str, Any]]:
         """Execution-order layers from one forward pass, else registration order."""
