@@ -1,0 +1,1 @@
+"""Instruments nngrade measures with, built here: never taken from the sandbox."""
