@@ -1,8 +1,9 @@
 """Datasets drawn from a generator function: fresh samples instead of files.
 
-The dataset file names a ``make_*`` function of an allow-listed library module
-(scikit-learn's ``sklearn.datasets``) and its parameters; a sample is the
-function's ``(inputs, targets)`` for a number of points and a seed.
+The dataset file names a ``make_*`` function of an allow-listed module
+(scikit-learn's ``sklearn.datasets``, nngrade's own ``runner.datasets.synthetic``) and
+its parameters; a sample is the function's ``(inputs, targets)`` for a number of points
+and a seed. Targets are a class per input, or for segmentation a mask per image.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import importlib
 import numpy as np
 
 from runner.datasets.errors import DatasetError
-from runner.datasets.registry import GENERATOR_MODULES, DatasetSpec
+from runner.datasets.registry import GENERATOR_MODULES, DatasetSpec, Task
 from runner.i18n.message import msg
 
 
@@ -33,9 +34,15 @@ def draw(spec: DatasetSpec, count: int,
     inputs, targets = function(n_samples=count, random_state=seed, **spec.generator.params)
     inputs = np.asarray(inputs, dtype=spec.sample.dtype)
     targets = np.asarray(targets).astype(np.int64)
-    if inputs.shape[1:] != spec.sample.shape or targets.shape != (len(inputs),):
+    target_shape = (count, *target_sample_shape(spec))
+    if inputs.shape[1:] != spec.sample.shape or targets.shape != target_shape:
         raise DatasetError(msg(
             "error.generator.shape", name=spec.name, function=spec.generator.function,
             inputs=str(list(inputs.shape)), targets=str(list(targets.shape)),
-            want_inputs=str([count, *spec.sample.shape]), want_targets=str([count])))
+            want_inputs=str([count, *spec.sample.shape]), want_targets=str(list(target_shape))))
     return inputs, targets
+
+
+def target_sample_shape(spec: DatasetSpec) -> tuple[int, ...]:
+    """What one target is: nothing but a class id, or a mask of the image's height and width."""
+    return tuple(spec.sample.shape[:2]) if spec.task is Task.segmentation else ()

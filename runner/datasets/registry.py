@@ -32,7 +32,7 @@ from runner.paths import ProjectPaths
 ROLES = ("train_images", "train_labels", "test_images", "test_labels")
 """The four files of an IDX image-classification dataset, by role."""
 
-GENERATOR_MODULES = ("sklearn.datasets",)
+GENERATOR_MODULES = ("sklearn.datasets", "runner.datasets.synthetic")
 """Modules whose ``make_*`` functions a dataset file may name as its generator."""
 
 DATASETS_ENV = "NNGRADE_DATASETS"
