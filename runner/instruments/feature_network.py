@@ -79,12 +79,17 @@ class FeatureNetwork:
         return self._logits_and_features(images)[0].argmax(axis=1)
 
 
+def unit_scale(images: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    """Pixels on a 0..1 scale: integers and anything above 1.5 are read as 0..255."""
+    x = np.asarray(images, dtype=dtype)
+    if np.issubdtype(np.asarray(images).dtype, np.integer) or x.max(initial=0) > 1.5:
+        x = x / dtype(255.0)
+    return x
+
+
 def _as_input(images: np.ndarray) -> np.ndarray:
     """(n, 1, 28, 28) float32 in 0..1, from uint8 0..255 or floats in 0..1."""
-    x = np.asarray(images, dtype=np.float32).reshape(len(images), 1, 28, 28)
-    if np.issubdtype(np.asarray(images).dtype, np.integer) or x.max(initial=0) > 1.5:
-        x = x / 255.0
-    return x
+    return unit_scale(images, np.float32).reshape(len(images), 1, 28, 28)
 
 
 def _build():

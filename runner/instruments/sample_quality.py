@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 from scipy import linalg
 
-from runner.instruments.feature_network import FeatureNetwork
+from runner.instruments.feature_network import FeatureNetwork, unit_scale
 
 COVERAGE_SHARE = 0.1
 """A class counts as covered when it gets this share of a uniform share of the samples."""
@@ -53,9 +53,9 @@ def class_coverage(network: FeatureNetwork, images: np.ndarray, classes: int = 1
 def nearest_distances(samples: np.ndarray, training: np.ndarray, chunk: int = 256
                       ) -> np.ndarray:
     """Per sample: RMS pixel distance (0..1 scale) to its nearest training image."""
-    flat_train = _unit(training).reshape(len(training), -1)
+    flat_train = unit_scale(training).reshape(len(training), -1)
     train_sq = np.einsum("ij,ij->i", flat_train, flat_train)
-    flat = _unit(samples).reshape(len(samples), -1)
+    flat = unit_scale(samples).reshape(len(samples), -1)
     found = np.empty(len(flat))
     for start in range(0, len(flat), chunk):
         part = flat[start:start + chunk]
@@ -64,9 +64,3 @@ def nearest_distances(samples: np.ndarray, training: np.ndarray, chunk: int = 25
         found[start:start + chunk] = np.sqrt(np.maximum(squared.min(axis=1), 0)
                                              / flat.shape[1])
     return found
-
-
-def _unit(images: np.ndarray) -> np.ndarray:
-    x = np.asarray(images, dtype=np.float64)
-    return x / 255.0 if np.issubdtype(np.asarray(images).dtype, np.integer) or \
-        x.max(initial=0) > 1.5 else x
