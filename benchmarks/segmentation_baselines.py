@@ -17,13 +17,7 @@ import numpy as np
 
 from runner.datasets import get_spec
 from runner.datasets.generated import draw
-from runner.metrics import iou
-
-
-def object_iou(predicted: np.ndarray, masks: np.ndarray) -> float:
-    """IoU of the object class alone."""
-    inside, truth = predicted == 1, masks == 1
-    return float(np.logical_and(inside, truth).sum() / np.logical_or(inside, truth).sum())
+from runner.metrics import iou, object_iou
 
 
 def best_threshold(images: np.ndarray, masks: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ class ScoredModel:
     reproducible: bool | None = None  # the graph computes what the kernel's model computed
     verified: bool = True  # False: the clean room was asked for and could not vouch for it
     error_detail: Message | str | None = None  # the host's finding, else the probe's error
+    shown: np.ndarray | None = None  # the first predicted masks, for a report's grid
 
     @property
     def error(self) -> Message | str | None:

@@ -62,10 +62,12 @@ class CleanRoom:
 
 def evaluate_graphs(backend: Backend, limits: Limits, gpus: list[str], first: JobDir,
                     measurements: Measurements, root: Path,
-                    horizon: int | None = None) -> CleanRoom:
+                    horizon: int | None = None, pixels: tuple[int, int] | None = None
+                    ) -> CleanRoom:
     """Run every readable exported graph of ``measurements`` in a fresh job under ``root``:
-    classifiers on the provisioned inputs, or, given a ``horizon``, forecasters closed
-    loop from the end of the public history."""
+    classifiers on the provisioned inputs (labelling each of a mask's ``pixels``, when
+    given), or, given a ``horizon``, forecasters closed loop from the end of the public
+    history."""
     job = replace(backend.job_dir(root), entry="cleanroom")
     models = []
     for model in measurements.models:
@@ -90,7 +92,8 @@ def evaluate_graphs(backend: Backend, limits: Limits, gpus: list[str], first: Jo
             inputs[name] = job.seen(job.data / source.name)
     (job.root / "job.json").write_text(json.dumps(
         {"out_dir": job.seen(job.out), "inputs": inputs, "models": models,
-         **({"horizon": horizon} if horizon is not None else {})}, indent=1))
+         **({"horizon": horizon} if horizon is not None else {}),
+         **({"pixels": list(pixels)} if pixels is not None else {})}, indent=1))
     started = time.perf_counter()
     result = backend.run(RunRequest(job, limits, gpus))
     seconds = time.perf_counter() - started

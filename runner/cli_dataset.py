@@ -1,4 +1,5 @@
-"""`nngrade dataset ...`: the datasets nngrade knows, and stand-ins for those it cannot get."""
+"""`nngrade dataset ...`: the datasets nngrade knows, the files a notebook gets of a
+generated one, and stand-ins for those it cannot get."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from runner.cli_language import Command, Group, choose, given_before_command, help_text
-from runner.datasets.registry import DATASETS_ENV, registry
+from runner.datasets.drawn_files import write_drawn
+from runner.datasets.registry import DATASETS_ENV, get_spec, registry
 from runner.datasets.standin import write_standin
+from runner.errors import NngradeError
+from runner.i18n.message import msg
 from runner.i18n.render import Translator
 
 dataset_app = typer.Typer(cls=Group, help=help_text("cli.help.dataset"), no_args_is_help=True)
@@ -37,6 +41,22 @@ def list_datasets(lang: LangOption = None) -> None:
         table.add_row(name, escape(spec.title), spec.task.value, spec.format.value,
                       "×".join(map(str, spec.sample.shape)) + f" {spec.sample.dtype}")
     console.print(table)
+
+
+@dataset_app.command(cls=Command, help=help_text("cli.help.dataset.public"))
+def public(
+    name: Annotated[str, typer.Argument(help=help_text("cli.help.dataset.public_name"))],
+    out: Annotated[Path, typer.Option(help=help_text("cli.help.dataset.public_out"))],
+    lang: LangOption = None,
+) -> None:
+    """Write the public sample of a generated dataset, as notebooks find it when graded."""
+    t = Translator(choose(lang))
+    spec = get_spec(name)
+    if spec.loaders.drawn is None:
+        raise NngradeError(msg("error.dataset.no_drawn_files", name=name),
+                           hint=msg("error.dataset.no_drawn_files.hint"))
+    for path in write_drawn(spec, out):
+        console.print(t("cli.dataset.wrote_public", path=str(path)), markup=False)
 
 
 @dataset_app.command(cls=Command, help=help_text("cli.help.dataset.standin"))

@@ -15,6 +15,7 @@ import nbformat
 
 from graders.architecture import summarise
 from graders.context import ScoredModel
+from graders.metric_checks import best
 from runner import __version__, untrusted_json
 from runner.archive import is_archive, notebook_from
 from runner.assignments import Assignment
@@ -35,13 +36,16 @@ from runner.ingest import (
 from runner.input_words import describe_input
 from runner.literals import large_literals
 from runner.measurements import Measurements, ProgressEvent
+from runner.metrics import METRICS, TASK_METRICS
 from runner.notebook import clear_outputs, display_name, neutralise, read_submission
 from runner.paths import ProjectPaths
 from runner.provision import Truth, provision
+from runner.report.image_grid import segmentation_grid
 from runner.report.model import (
     CellOutcome,
     Execution,
     ForecastSeries,
+    ImageGrid,
     Mode,
     ModelSummary,
     Report,
@@ -135,7 +139,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
             horizon = (len(truth.labels) if truth.task == "forecasting" and truth.labels
                        is not None else None)
             clean = evaluate_graphs(backend, spec.limits, gpus or [], job, measurements,
-                                    Path(tmp) / "cleanroom", horizon)
+                                    Path(tmp) / "cleanroom", horizon, truth.pixels)
             notes += clean.notes
         ctx = build_context(mode.value, job.out, run, measurements, truth, stopped, clean)
         checks = score(assignment, ctx, mode, language)
@@ -169,7 +173,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         task=truth.task, evaluation_set=render(truth.evaluation_set, language),
         evaluation_set_detail=truth.evaluation_set, checks=checks,
         models=[_summary(m, language) for m in ctx.models], baselines=ctx.baselines,
-        series=_series(truth),
+        series=_series(truth), grids=_grids(truth, ctx.models),
         execution=Execution(
             seconds=round(result.seconds, 1),
             stopped=render(stopped, language) if stopped else None, stopped_detail=stopped,
@@ -261,6 +265,19 @@ def _series(truth: Truth) -> ForecastSeries | None:
                           actual=[float(v) for v in truth.labels],
                           baselines={name: [float(v) for v in values]
                                      for name, values in truth.baselines.items()})
+
+
+def _grids(truth: Truth, models: list[ScoredModel]) -> list[ImageGrid]:
+    """Hidden images, their masks and the masks of the model that labelled them best."""
+    if truth.task != "segmentation" or truth.shown_inputs is None or truth.labels is None:
+        return []
+    metric = METRICS[TASK_METRICS[truth.task][0]]
+    shown = [m for m in models if m.shown is not None and m.metric(metric.name) is not None]
+    if not shown:
+        return []
+    top = best(shown, metric)
+    assert top.shown is not None
+    return [segmentation_grid(truth.shown_inputs, truth.labels, top.shown, top.label)]
 
 
 def _summary(model: ScoredModel, language: str) -> ModelSummary:

@@ -144,7 +144,7 @@ def _load_predictions(out: Path, relative: str, targets: np.ndarray, task: str
         predicted = load_array(out, relative, max_items=targets.size)
     except (OSError, ValueError) as error:
         return None, msg("model.error.unreadable", error=str(error))
-    if task == "classification":
+    if task in ("classification", "segmentation"):  # a class per input, or per pixel
         if predicted.shape != targets.shape or not np.issubdtype(predicted.dtype, np.integer):
             return None, msg("model.error.not_class_ids", shape=list(predicted.shape),
                              dtype=str(predicted.dtype), n=len(targets))
@@ -188,7 +188,7 @@ def _rescored(kernel: ScoredModel, clean: CleanRoom, out: Path, truth: Truth) ->
                else msg("model.error.no_clean_room_result"))
         return replace(kernel, error_detail=msg("model.error.clean_room_failed", error=why),
                        architecture=kernel.graph, accuracy=None, metrics={}, perturbed={},
-                       forecast=None, evaluated_by="clean room", verified=False)
+                       forecast=None, shown=None, evaluated_by="clean room", verified=False)
     measured = kernel.measured.model_copy(update={
         "predictions": cleaned.predictions,
         "perturbed_predictions": cleaned.perturbed_predictions})
@@ -199,10 +199,18 @@ def _rescored(kernel: ScoredModel, clean: CleanRoom, out: Path, truth: Truth) ->
                 if predicted is not None and truth.task == "forecasting" else None)
     return replace(kernel, error_detail=error, architecture=kernel.graph,
                    accuracy=metrics.get("accuracy"), metrics=metrics, forecast=forecast,
+                   shown=_shown(predicted, truth),
                    perturbed=_perturbed_metrics(clean.out, measured, truth) if metrics else {},
                    evaluated_by="clean room",
                    reproducible=_same_outputs(out, kernel.measured.reference_outputs,
                                               clean.out, cleaned.reference_outputs))
+
+
+def _shown(predicted: np.ndarray | None, truth: Truth) -> np.ndarray | None:
+    """The first predicted masks, kept for the report's grid (segmentation only)."""
+    if predicted is None or truth.shown_inputs is None or truth.task != "segmentation":
+        return None
+    return predicted[:len(truth.shown_inputs)].copy()
 
 
 def _same_outputs(kernel_out: Path, kernel_path: str | None, clean_out: Path,
@@ -259,7 +267,8 @@ def build_context(mode: str, out: Path, run: RunRecord | None,
             models.append(ScoredModel(model, summarise(model.layers), metrics.get("accuracy"),
                                       metrics, forecast,
                                       _perturbed_metrics(out, model, truth) if metrics else {},
-                                      graph, problem, error_detail=error))
+                                      graph, problem, error_detail=error,
+                                      shown=_shown(predicted, truth)))
             if clean is not None:
                 models[-1] = _rescored(models[-1], clean, out, truth)
     by_name = {f.name: f for f in measurements.functions} if measurements else {}

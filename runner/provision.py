@@ -24,10 +24,13 @@ from runner.datasets import (
     public_cache,
     torchvision_raw_dir,
 )
+from runner.datasets.drawn_files import DONE as DRAWN_DONE
+from runner.datasets.drawn_files import drawn_files
 from runner.datasets.evaluation import evaluation_sets, perturbed_copy
 from runner.datasets.registry import Format, Task
 from runner.datasets.series import csv_text, load_series, public_part
 from runner.i18n.message import Message, msg
+from runner.report.image_grid import SHOWN_IMAGES
 from runner.report.model import Mode
 from runner.sandbox.job import JobDir
 from runner.spec import AssignmentSpec
@@ -47,6 +50,8 @@ class Truth:
     perturbation: Message | None = None  # what the copy's noise is, in words
     baselines: dict[str, np.ndarray] = field(default_factory=dict)  # forecasts without a model
     history: np.ndarray | None = None  # what a forecast starts from
+    pixels: tuple[int, int] | None = None  # a mask's height and width, for segmentation
+    shown_inputs: np.ndarray | None = None  # the first evaluation inputs, for a report's grid
 
 
 def provision(spec: AssignmentSpec, job: JobDir, mode: Mode,
@@ -91,6 +96,10 @@ def _models(spec: AssignmentSpec, job: JobDir, mode: Mode, data_dir: Path | None
     else:
         config.update({"num_classes": dataset.num_classes, "sample_range": dataset.sample.range,
                        "normalizations": [n.model_dump() for n in dataset.normalizations]})
+        if dataset.task is Task.segmentation:
+            truth.pixels = (int(dataset.sample.shape[0]), int(dataset.sample.shape[1]))
+            truth.shown_inputs = sets.eval_x[:SHOWN_IMAGES]
+            config["pixels"] = list(truth.pixels)
         arrays = {"eval_inputs": sets.eval_x, "calibration_inputs": sets.calibration_x,
                   "calibration_labels": sets.calibration_y}
         perturbed = perturbed_copy(dataset, sets.eval_x, sets.eval_y, rng)
@@ -124,6 +133,8 @@ def _provide_loaders(dataset: DatasetSpec, job: JobDir, data_dir: Path | None) -
         return {"public_files": files} if files else {}
     if dataset.format is Format.cifar_batches:
         return _provide_batches(dataset, job, data_dir)
+    if dataset.format is Format.generator and dataset.loaders.drawn is not None:
+        return _provide_drawn(dataset, job)
     if dataset.format is not Format.idx:
         return {}
     public = public_cache(dataset, data_dir)
@@ -156,6 +167,15 @@ def _provide_batches(dataset: DatasetSpec, job: JobDir, data_dir: Path | None) -
     if dataset.loaders.keras:
         found["keras_batches"] = {dataset.loaders.keras: served}
     return found
+
+
+def _provide_drawn(dataset: DatasetSpec, job: JobDir) -> dict:
+    """A generated dataset's public sample in the working folder; its arrays file is also
+    served by name wherever a notebook looks for it (a Drive path, ``/content``)."""
+    _copy_tree(drawn_files(dataset), job.work)
+    (job.work / DRAWN_DONE).unlink(missing_ok=True)
+    npz = dataset.loaders.drawn.npz if dataset.loaders.drawn else None
+    return {"public_files": {npz: job.seen(job.work / npz)}} if npz else {}
 
 
 def _copy_tree(source: Path, dest: Path) -> None:

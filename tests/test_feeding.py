@@ -108,3 +108,43 @@ def test_dataset_normalisations_are_candidates_per_channel():
     fmt = choose(model, images, y, 2, InputStats(shape=(4, 4, 3)), None, facts)
     assert fmt.accuracy == 1.0
     assert np.allclose(fmt.scale, 1 / (255 * std)) and np.allclose(fmt.shift, -mean / std)
+
+
+def _striped_masks(n: int = 120) -> tuple[np.ndarray, np.ndarray]:
+    """Images whose object pixels are brighter than 100 of 255; the mask says where."""
+    images = RNG.integers(0, 90, (n, 6, 6, 1)).astype(np.uint8)
+    masks = RNG.integers(0, 2, (n, 6, 6))
+    images[..., 0][masks == 1] += 120
+    return images, masks
+
+
+def _pixel_logits(batch: np.ndarray) -> np.ndarray:
+    """Logit of "object" per pixel of (n, 1, 6, 6) inputs scaled to 0..1."""
+    if batch.shape[1:] != (1, 6, 6):
+        raise ValueError(f"expected (N, 1, 6, 6), got {batch.shape}")
+    return batch[:, 0] - 100 / 255
+
+
+@pytest.mark.parametrize("arrange, decision", [
+    (lambda logit: logit, "threshold 0"),  # one map (n, H, W)
+    (lambda logit: np.stack([-logit, logit], axis=1), "argmax"),  # classes first (torch)
+    (lambda logit: np.stack([-logit, logit], axis=-1), "argmax"),  # classes last (Keras)
+    (lambda logit: 1 / (1 + np.exp(-50 * logit[..., None])), "threshold 0.5"),  # a sigmoid map
+])
+def test_every_pixel_is_read_whichever_axis_holds_the_classes(arrange, decision):
+    images, masks = _striped_masks()
+    model = lambda batch: arrange(_pixel_logits(batch))  # noqa: E731
+    fmt = choose(model, images, masks, 2, None, None, DataFacts(value_range=(0, 255)),
+                 pixels=(6, 6))
+    assert fmt.decision == decision and fmt.shape == (1, 6, 6)
+    assert fmt.accuracy == 1.0
+    predicted = classes(model, images, fmt, (6, 6))
+    assert predicted.shape == masks.shape and predicted.dtype == np.uint8
+    assert np.array_equal(predicted, masks)
+
+
+def test_an_output_that_is_not_a_mask_of_the_images_size_is_refused_in_words():
+    images, masks = _striped_masks(10)
+    with pytest.raises(ValueError, match=r"a mask of 6x6 pixels needs \(6, 6\)"):
+        choose(lambda batch: np.zeros((len(batch), 3, 3)), images, masks, 2, None, None,
+               DataFacts(value_range=(0, 255)), pixels=(6, 6))

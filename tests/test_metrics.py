@@ -5,7 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runner.metrics import METRICS, TASK_METRICS, accuracy, compute_all, dice, iou, mae, mape, rmse
+from runner.metrics import (
+    METRICS,
+    TASK_METRICS,
+    accuracy,
+    compute_all,
+    dice,
+    iou,
+    mae,
+    mape,
+    object_dice,
+    object_iou,
+    rmse,
+)
 
 
 def test_accuracy_counts_matching_labels():
@@ -33,6 +45,26 @@ def test_iou_and_dice_average_over_classes_present():
     assert iou(predicted, target) == pytest.approx((1 / 2 + 2 / 3) / 2)
     assert dice(predicted, target) == pytest.approx((2 * 1 / 3 + 2 * 2 / 5) / 2)
     assert iou(target, target) == dice(target, target) == 1.0
+
+
+def test_object_iou_leaves_the_background_out_so_marking_nothing_earns_nothing():
+    target = np.zeros((2, 4, 4), np.int64)
+    target[:, :2, :2] = 1  # a quarter of the pixels are the object
+    nothing = np.zeros_like(target)
+    assert iou(nothing, target) == pytest.approx(0.75 / 2)  # background alone gives half
+    assert object_iou(nothing, target) == 0.0 and object_dice(nothing, target) == 0.0
+    everything = np.ones_like(target)
+    assert object_iou(everything, target) == pytest.approx(0.25)
+    assert object_dice(everything, target) == pytest.approx(2 * 0.25 / 1.25)
+    assert object_iou(target, target) == 1.0
+
+
+def test_segmentation_reports_every_overlap_metric_and_pixel_accuracy():
+    target = np.array([[[0, 1], [1, 1]]])
+    values = compute_all("segmentation", np.array([[[0, 1], [0, 1]]]), target)
+    assert values == {"object_iou": pytest.approx(2 / 3), "object_dice": pytest.approx(0.8),
+                      "iou": pytest.approx((1 / 2 + 2 / 3) / 2),
+                      "dice": pytest.approx((2 / 3 + 0.8) / 2), "accuracy": 0.75}
 
 
 def test_shapes_must_agree():

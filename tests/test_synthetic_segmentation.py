@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.segmentation_baselines import best_threshold, object_iou
+from benchmarks.segmentation_baselines import best_threshold
 from runner.datasets import get_spec
 from runner.datasets.generated import draw
+from runner.metrics import object_iou
 
 SPEC = get_spec("textured_shapes")
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +37,8 @@ def test_brightness_says_nothing_about_where_the_objects_are():
 
 
 TRAIN = """
-from benchmarks.segmentation_baselines import object_iou, train_unet
+from benchmarks.segmentation_baselines import train_unet
+from runner.metrics import object_iou
 from runner.datasets import get_spec
 from runner.datasets.generated import draw
 spec = get_spec("textured_shapes")

@@ -84,15 +84,16 @@ def _generated(dataset: DatasetSpec, hidden: bool, rng: np.random.Generator,
                calibration_size: int) -> EvaluationSets:
     calibration = draw(dataset, calibration_size, dataset.split.seed)
     count = dataset.split.heldout
+    unit = msg("unit.image" if len(dataset.sample.shape) >= 2 else "unit.point", n=count)
     if hidden:
         # A generator state of 128 bits: no notebook can search the seed that made the points.
         eval_x, eval_y = draw(dataset, count, np.random.RandomState(
             np.random.MT19937(np.random.SeedSequence(rng.integers(2**63, size=2).tolist()))))
-        return EvaluationSets(*calibration, eval_x, eval_y, msg(
-            "evaluation.points.hidden", points=msg("unit.point", n=count)))
+        return EvaluationSets(*calibration, eval_x, eval_y,
+                              msg("evaluation.points.hidden", points=unit))
     eval_x, eval_y = draw(dataset, count, dataset.split.seed + 1)
-    return EvaluationSets(*calibration, eval_x, eval_y, msg(
-        "evaluation.points.public", points=msg("unit.point", n=count)))
+    return EvaluationSets(*calibration, eval_x, eval_y,
+                          msg("evaluation.points.public", points=unit))
 
 
 def perturbed_copy(dataset: DatasetSpec, inputs: np.ndarray, targets: np.ndarray,

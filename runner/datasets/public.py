@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from runner.datasets.cache import cache_root
+from runner.datasets.cache import build_once, cache_root
 from runner.datasets.layouts import write_batches, write_keras_cache, write_torchvision_raw
 from runner.datasets.registry import DatasetSpec, Format, get_spec
 from runner.datasets.splits import (
@@ -114,22 +111,9 @@ def public_cache(
     heldout_size = spec.split.heldout if heldout_size is None else heldout_size
     seed = spec.split.seed if seed is None else seed
     key = public_key(spec, heldout_size=heldout_size, seed=seed)
-    final = cache_root() / "public" / f"{spec.name}-{key}"
-    if (final / MANIFEST_FILE).is_file():
-        return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
-    try:
+
+    def build(folder: Path) -> None:
         official = load_official(spec, data_dir, allow_download=allow_download)
-        _build(tmp, spec, official, heldout_size=heldout_size, seed=seed, key=key)
-        os.chmod(tmp, 0o755)
-        if final.exists() and not (final / MANIFEST_FILE).is_file():
-            shutil.rmtree(final, ignore_errors=True)  # debris, not ours to keep: builds are atomic
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not (final / MANIFEST_FILE).is_file():  # lost the race to a complete folder?
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+        _build(folder, spec, official, heldout_size=heldout_size, seed=seed, key=key)
+
+    return build_once(cache_root() / "public" / f"{spec.name}-{key}", MANIFEST_FILE, build)

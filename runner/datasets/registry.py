@@ -210,6 +210,20 @@ class PublicTable(_Data):
     part: Literal["train", "test"] = Field(description="test: the public held-out part.")
 
 
+class DrawnFiles(_Data):
+    """A public training sample of a generated dataset, written next to the notebook.
+
+    For generators a notebook cannot call itself (nngrade's own): the same images for
+    every student, as arrays and as the folders of images and masks real notebooks read.
+    """
+
+    count: int = Field(gt=0, le=20_000, description="Samples drawn, from seed split.seed + 2.")
+    npz: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]+\.npz$", description="Arrays "
+                            "x_train (the samples as declared) and y_train (targets).")
+    folder: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]+$", description="images/NNNNN"
+                               ".png (8-bit) and, for masks, masks/NNNNN.png (0 and 255).")
+
+
 class Loaders(_Data):
     """Where framework loaders look for the dataset; the public split is put there."""
 
@@ -220,6 +234,7 @@ class Loaders(_Data):
                                     "in ROOT/<this>/raw; cifar_batches: in ROOT/<folder>).")
     files: list[PublicFile] = Field(default_factory=list)
     tables: list[PublicTable] = Field(default_factory=list)
+    drawn: DrawnFiles | None = None
 
 
 class DatasetSpec(_Data):
@@ -265,6 +280,13 @@ class DatasetSpec(_Data):
             raise ValueError("format generator and a generator: entry go together")
         if self.format is Format.generator and self.split.method is not SplitMethod.fresh_sample:
             raise ValueError("a generator dataset is split by method fresh_sample")
+        drawn = self.loaders.drawn
+        if drawn is not None and self.format is not Format.generator:
+            raise ValueError("loaders.drawn belongs to format generator")
+        if drawn is not None and drawn.folder and (
+                len(self.sample.shape) == 1 or self.sample.shape[2:] not in ((), (1,), (3,))):
+            raise ValueError("loaders.drawn.folder writes images: sample shape [H, W] or "
+                             "[H, W, 1 or 3]")
         if (self.format is Format.csv_series) != (self.series is not None):
             raise ValueError("format csv_series and a series: entry go together")
         if self.format is Format.csv_series and (

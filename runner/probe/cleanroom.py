@@ -4,7 +4,8 @@ Started as ``python -m nngrade_probe.cleanroom JOB_JSON`` in a fresh sandbox tha
 never run student code: it holds the exported ONNX graphs, the inputs to predict and
 this package, nothing else. Each graph is run with onnxruntime on the inputs laid out
 and scaled as the probe found the model was trained, and what it computes is written
-as plain arrays: class ids for the evaluation inputs and their noisy copy, or the
+as plain arrays: class ids for the evaluation inputs and their noisy copy (a mask
+each, for segmentation), or the
 closed-loop forecast of the horizon from the public history; and the raw outputs on
 the public inputs the kernel's own outputs are compared with.
 """
@@ -52,8 +53,10 @@ def _session(graph: Path) -> Any:
 
 
 def evaluate(model: dict[str, Any], inputs: dict[str, np.ndarray], out: Path,
-             horizon: int | None = None) -> dict[str, Any]:
-    """One model's record: where its predictions were written, or why there are none."""
+             horizon: int | None = None, pixels: tuple[int, int] | None = None
+             ) -> dict[str, Any]:
+    """One model's record: where its predictions were written, or why there are none.
+    ``pixels``: the masks' height and width, when every pixel gets a class."""
     index = int(model["index"])
     record: dict[str, Any] = {"index": index, "predictions": None,
                               "perturbed_predictions": None, "reference_outputs": None,
@@ -64,7 +67,7 @@ def evaluate(model: dict[str, Any], inputs: dict[str, np.ndarray], out: Path,
         if horizon is not None:
             _forecast(index, predict, model, inputs["history"], horizon, record, out)
         else:
-            _classify(index, predict, model, inputs, record, out)
+            _classify(index, predict, model, inputs, record, out, pixels)
     except Exception as exc:
         record["error"] = f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]
     record["seconds"] = round(time.perf_counter() - started, 3)
@@ -88,7 +91,7 @@ def _forecast(index: int, predict: Any, model: dict[str, Any], history: np.ndarr
 
 
 def _classify(index: int, predict: Any, model: dict[str, Any], inputs: dict[str, np.ndarray],
-              record: dict[str, Any], out: Path) -> None:
+              record: dict[str, Any], out: Path, pixels: tuple[int, int] | None) -> None:
     """Class ids for the evaluation inputs (and their noisy copy), fed as the kernel fed them."""
     fmt = _format(model["input"])
     reference = inputs["calibration_inputs"][:int(model["reference_rows"])]
@@ -96,11 +99,11 @@ def _classify(index: int, predict: Any, model: dict[str, Any], inputs: dict[str,
     save_npy(out / relative, predict(apply(reference, fmt)).astype(np.float32))
     record["reference_outputs"] = relative
     relative = f"cleanroom/model_{index}.npy"
-    save_npy(out / relative, classes(predict, inputs["eval_inputs"], fmt))
+    save_npy(out / relative, classes(predict, inputs["eval_inputs"], fmt, pixels))
     record["predictions"] = relative
     if "perturbed_inputs" in inputs:
         relative = f"cleanroom/model_{index}_perturbed.npy"
-        save_npy(out / relative, classes(predict, inputs["perturbed_inputs"], fmt))
+        save_npy(out / relative, classes(predict, inputs["perturbed_inputs"], fmt, pixels))
         record["perturbed_predictions"] = relative
 
 
@@ -109,7 +112,8 @@ def main(job_path: str) -> None:
     out = Path(job["out_dir"])
     inputs = {name: np.load(path, allow_pickle=False) for name, path in job["inputs"].items()}
     horizon = job.get("horizon")
-    records = [evaluate(model, inputs, out, None if horizon is None else int(horizon))
+    pixels = tuple(int(v) for v in job["pixels"]) if job.get("pixels") else None
+    records = [evaluate(model, inputs, out, None if horizon is None else int(horizon), pixels)
                for model in job["models"]]
     save_json(out / "cleanroom.json", {"models": records})
 

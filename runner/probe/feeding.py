@@ -3,12 +3,16 @@
 Students scale (x/255, standardised per channel or feature, [-1, 1], min-max)
 and lay out (NCHW, NHWC, flat) their inputs in their own way, and read class
 ids from their outputs in their own way (argmax, or a threshold on one
-sigmoid or logit column). Candidates are an affine map matching the recorded
-training statistics plus the usual scalings of the dataset's kind, in the
-recorded (or declared, or any common) layout; the public calibration sample
-decides, with a head start for the candidate that matches the training
-statistics. Nothing here knows a particular dataset: value ranges and common
-normalisations come from the dataset file through the probe's configuration.
+sigmoid or logit column). A segmentation model does the same for every pixel:
+given the mask's ``pixels`` (H, W), its outputs are read per pixel, with the
+classes on the last axis (Keras) or the first (PyTorch), or one score a pixel.
+
+Candidates are an affine map matching the recorded training statistics plus
+the usual scalings of the dataset's kind, in the recorded (or declared, or any
+common) layout; the public calibration sample decides, with a head start for
+the candidate that matches the training statistics. Nothing here knows a
+particular dataset: value ranges and common normalisations come from the
+dataset file through the probe's configuration.
 """
 
 from __future__ import annotations
@@ -75,19 +79,44 @@ def apply(raw: np.ndarray, fmt: Format) -> np.ndarray:
     return np.ascontiguousarray(x).reshape((raw.shape[0], *fmt.layout.shape))
 
 
-def outputs(predict: Predict, raw: np.ndarray, fmt: Format) -> np.ndarray:
-    """Model outputs as (n, k) for raw inputs, in batches."""
+def outputs(predict: Predict, raw: np.ndarray, fmt: Format,
+            pixels: tuple[int, int] | None = None) -> np.ndarray:
+    """Model outputs as (n, k) for raw inputs, in batches; with ``pixels``, as
+    (n, H, W, k): k scores for every pixel of the mask."""
     chunks = []
     for start in range(0, len(raw), BATCH):
         batch = raw[start:start + BATCH]
         out = np.asarray(predict(apply(batch, fmt)))
+        if out.ndim < 1 or out.shape[0] != len(batch):
+            raise ValueError(f"model output has shape {tuple(out.shape)} for a batch of "
+                             f"{len(batch)}")
+        if pixels is not None:
+            chunks.append(pixel_scores(out, pixels))
+            continue
         if out.ndim == 1:
             out = out[:, None]
-        if out.ndim != 2 or out.shape[0] != len(batch):
+        if out.ndim != 2:
             raise ValueError(f"model output has shape {tuple(out.shape)}, expected "
                              f"({len(batch)}, classes)")
         chunks.append(out)
-    return np.concatenate(chunks) if chunks else np.zeros((0, 1), np.float32)
+    if chunks:
+        return np.concatenate(chunks)
+    return np.zeros((0, *(pixels or ()), 1), np.float32)
+
+
+def pixel_scores(out: np.ndarray, pixels: tuple[int, int]) -> np.ndarray:
+    """(n, H, W, k) from per-sample outputs (H, W), (H, W, k), (k, H, W) or (H*W[, k])."""
+    sample, (h, w) = tuple(out.shape[1:]), pixels
+    if sample in ((h, w), (h * w,)):
+        return out.reshape(len(out), h, w, 1)
+    if len(sample) == 3 and sample[:2] == (h, w):
+        return out
+    if len(sample) == 3 and sample[1:] == (h, w):
+        return np.moveaxis(out, 1, -1)
+    if len(sample) == 2 and sample[0] == h * w:
+        return out.reshape(len(out), h, w, sample[1])
+    raise ValueError(f"model output has per-sample shape {list(sample)}; a mask of {h}x{w} "
+                     f"pixels needs ({h}, {w}), ({h}, {w}, classes) or (classes, {h}, {w})")
 
 
 def decisions(columns: int, num_classes: int) -> list[str]:
@@ -101,15 +130,18 @@ def decisions(columns: int, num_classes: int) -> list[str]:
 
 
 def decide(out: np.ndarray, decision: str) -> np.ndarray:
-    """Class ids (int64) from outputs (n, k)."""
+    """Class ids (int64) from outputs (..., k): one per row, or one per pixel."""
     if decision == ARGMAX:
         return out.argmax(axis=-1).astype(np.int64)
-    return (out[:, 0] > THRESHOLDS[decision]).astype(np.int64)
+    return (out[..., 0] > THRESHOLDS[decision]).astype(np.int64)
 
 
-def classes(predict: Predict, raw: np.ndarray, fmt: Format) -> np.ndarray:
-    """Predicted class ids as int64."""
-    return decide(outputs(predict, raw, fmt), fmt.decision)
+def classes(predict: Predict, raw: np.ndarray, fmt: Format,
+            pixels: tuple[int, int] | None = None) -> np.ndarray:
+    """Predicted class ids as int64, or with ``pixels`` masks (n, H, W) as uint8: a
+    sixteenth of the bytes, for up to 256 classes."""
+    found = decide(outputs(predict, raw, fmt, pixels), fmt.decision)
+    return found.astype(np.uint8) if pixels is not None and found.max(initial=0) < 256 else found
 
 
 def _close(a: tuple[float, float], b: tuple[float, float], span: float) -> bool:
@@ -231,8 +263,9 @@ def layouts(raw_shape: tuple[int, ...], stats: InputStats | None,
 
 def choose(predict: Predict, calib_x: np.ndarray, calib_y: np.ndarray | None, num_classes: int,
            stats: InputStats | None, declared: tuple[int, ...] | None,
-           facts: DataFacts | None = None) -> Format:
-    """Best format on the calibration sample (or the likeliest one without labels)."""
+           facts: DataFacts | None = None, pixels: tuple[int, int] | None = None) -> Format:
+    """Best format on the calibration sample (or the likeliest one without labels); with
+    ``pixels``, the one that labels the calibration masks' pixels best."""
     facts = facts or DataFacts()
     candidates = scalings(stats, calib_x, facts)
     probe, viable, seen, errors = calib_x[:4], [], [], []
@@ -240,14 +273,14 @@ def choose(predict: Predict, calib_x: np.ndarray, calib_y: np.ndarray | None, nu
     for layout in layouts(tuple(calib_x.shape[1:]), stats, declared):
         first = Format(layout, candidates[0].scale, candidates[0].shift, "")
         try:
-            out = outputs(predict, probe, first)
+            out = outputs(predict, probe, first, pixels)
         except Exception as exc:
             errors.append(f"{list(layout.shape)}: {type(exc).__name__}: {exc}"[:300])
             continue
         if not any(np.allclose(out, other, rtol=1e-4, atol=1e-5) for other in seen):
             viable.append(layout)
             seen.append(out)
-            columns = out.shape[1]
+            columns = out.shape[-1]
     if not viable or columns is None:
         trained = f" (trained on per-sample shape {list(stats.shape)})" if stats else ""
         raise ValueError("no input layout worked" + trained + ": " + "; ".join(errors))
@@ -255,7 +288,8 @@ def choose(predict: Predict, calib_x: np.ndarray, calib_y: np.ndarray | None, nu
     if calib_y is None:
         best = candidates[0]
         source = best.source if best.source == "training-data" else "default"
-        out = outputs(predict, probe, Format(viable[0], best.scale, best.shift, source))
+        out = outputs(predict, probe, Format(viable[0], best.scale, best.shift, source),
+                      pixels)
         decision = ways[0] if len(ways) == 1 or 0 <= out.min() <= out.max() <= 1 else ways[-1]
         return Format(viable[0], best.scale, best.shift, source, decision)
     screen_x, screen_y = calib_x[:SCREEN_ROWS], calib_y[:SCREEN_ROWS]
@@ -264,7 +298,7 @@ def choose(predict: Predict, calib_x: np.ndarray, calib_y: np.ndarray | None, nu
         for cand in candidates:
             fmt = Format(layout, cand.scale, cand.shift, cand.source)
             try:
-                out = outputs(predict, screen_x, fmt)
+                out = outputs(predict, screen_x, fmt, pixels)
             except Exception:
                 continue
             for decision in ways:
@@ -276,5 +310,6 @@ def choose(predict: Predict, calib_x: np.ndarray, calib_y: np.ndarray | None, nu
                     best_score = score
     if best_format is None:
         raise ValueError("the model failed on every candidate input scaling")
-    best_format.accuracy = float(np.mean(classes(predict, calib_x, best_format) == calib_y))
+    best_format.accuracy = float(np.mean(classes(predict, calib_x, best_format, pixels)
+                                         == calib_y))
     return best_format

@@ -2,7 +2,8 @@
 
 Per model: layers, input format, and what the task records: for
 classification the calibration accuracy and the predicted class of each
-evaluation input; for forecasting a closed-loop forecast of the horizon.
+evaluation input (for segmentation, of each of its pixels); for forecasting a
+closed-loop forecast of the horizon.
 One model failing never stops the others: its exception becomes the
 ``error`` of its record.
 """
@@ -151,7 +152,7 @@ def _classify(index: int, adapter: Any, trained: Trained, data: dict[str, Any],
     failure: Exception | None = None
     try:
         fmt = choose(adapter.predict, data["calib_x"], data["calib_y"], data["num_classes"],
-                     trained.stats, adapter.declared_shape(), data["facts"])
+                     trained.stats, adapter.declared_shape(), data["facts"], data["pixels"])
     except Exception as exc:
         failure = exc
     _describe_layers(index, adapter, None if fmt is None else apply(data["calib_x"][:2], fmt),
@@ -162,14 +163,15 @@ def _classify(index: int, adapter: Any, trained: Trained, data: dict[str, Any],
     record["calibration_accuracy"] = fmt.accuracy
     if fmt.accuracy is not None:
         record["calibration_metrics"] = {"accuracy": fmt.accuracy}
-    predicted = classes(adapter.predict, data["eval_x"], fmt)
+    predicted = classes(adapter.predict, data["eval_x"], fmt, data["pixels"])
     _EXAMPLES[index] = (trained, apply(data["calib_x"][:REFERENCE_ROWS], fmt))
     relative = f"predictions/model_{index}.npy"
     save_npy(out_dir / relative, predicted)
     record["predictions"] = relative
     if data.get("perturbed_x") is not None:
         relative = f"predictions/model_{index}_perturbed.npy"
-        save_npy(out_dir / relative, classes(adapter.predict, data["perturbed_x"], fmt))
+        save_npy(out_dir / relative, classes(adapter.predict, data["perturbed_x"], fmt,
+                                             data["pixels"]))
         record["perturbed_predictions"] = relative
 
 
@@ -223,6 +225,7 @@ def measure_models(spec: dict[str, Any], namespace: dict[str, Any],
                 "calib_x": calib_x if calib_x is not None else eval_x,
                 "calib_y": None if calib_y is None else calib_y.astype(np.int64),
                 "num_classes": int(spec.get("num_classes", 10)),
+                "pixels": tuple(spec["pixels"]) if spec.get("pixels") else None,
                 "facts": DataFacts.from_config(spec)}
     limit = min(int(spec.get("max_models", 32)), MAX_MODELS)
     models = trained_models()

@@ -94,6 +94,7 @@ summary { cursor: pointer; font-weight: 600; }
 .plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 16px; }
 figure { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 8px; }
 figure svg { width: 100%; height: auto; display: block; }
+img.grid { max-width: 100%; height: auto; display: block; image-rendering: pixelated; }
 figcaption { color: var(--muted); font-size: .85em; }
 .error { color: var(--bad); }
 footer { margin-top: 40px; color: var(--muted); font-size: .8em; }
@@ -254,6 +255,18 @@ def _plots(report: Report, t: Translator) -> str:
             f'<div class="plots">\n{figures}\n</div>')
 
 
+def _grids(report: Report, t: Translator) -> str:
+    """Each grid the grader drew, as an inline PNG with what its rows are."""
+    if not report.grids:
+        return ""
+    figures = "\n".join(
+        f'<figure id="grid-{grid.key}"><img class="grid" src="data:image/png;base64,'
+        f'{grid.png}" alt="{_e(t(f"report.grid.{grid.key}.alt", model=grid.model or ""))}">'
+        f"<figcaption>{_e(t(f'report.grid.{grid.key}', model=grid.model or ''))}"
+        "</figcaption></figure>" for grid in report.grids)
+    return f"<h2>{_e(t('report.heading.grids'))}</h2>\n{figures}"
+
+
 def _execution(report: Report, t: Translator) -> str:
     run = report.execution
     failed = failed_cells(run.cells)
@@ -293,6 +306,7 @@ def render_html(report: Report) -> str:
     t = Translator(report.language)
     body = "\n".join(part for part in (_header(report, t), _checks(report, t),
                                        _models(report, t), _plots(report, t),
+                                       _grids(report, t),
                                        _execution(report, t), _notes(report, t))
                      if part)
     title = (f"{report.assignment_title}: "

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from runner.i18n.message import Message
 from runner.measurements import Layer
 
-REPORT_SCHEMA_VERSION = 4
-"""3: the language and every message also as data (id and parameters), to render again;
+REPORT_SCHEMA_VERSION = 5
+"""5: grids of images the grader drew (``grids``), e.g. hidden images and predicted masks;
+4: models' details and why a run stopped as data; 3: the language and every message
+also as data (id and parameters), to render again;
 2: the task, metrics per model and baseline forecasts' metrics (1: accuracy only)."""
 
 
@@ -104,6 +107,18 @@ class SandboxInfo(BaseModel):
     image: str | None = Field(default=None, description="The container image (docker only).")
 
 
+GridRow = Literal["input", "truth", "predicted", "sample", "reconstruction"]
+
+
+class ImageGrid(BaseModel):
+    """Images the grader drew on the host, a row each of ``rows``, as one base64 PNG."""
+
+    key: Literal["segmentation", "samples", "reconstructions"]
+    model: str | None = Field(default=None, description="The model whose outputs are shown.")
+    rows: list[GridRow] = Field(max_length=8)
+    png: str = Field(max_length=4_000_000, pattern=r"^[A-Za-z0-9+/]*={0,2}$")
+
+
 class Execution(BaseModel):
     seconds: float
     export_seconds: float | None = Field(
@@ -142,6 +157,8 @@ class Report(BaseModel):
         default_factory=dict, description="Metrics of forecasts made without a model "
         "(runner.baselines), to compare the models with.")
     series: ForecastSeries | None = Field(default=None, description="Forecasting only.")
+    grids: list[ImageGrid] = Field(default_factory=list, description="Images the grader "
+                                   "drew: hidden inputs, true and predicted masks, samples.")
     execution: Execution
     sandbox: SandboxInfo
     notes: list[str] = Field(default_factory=list)
