@@ -80,3 +80,5 @@ class GradingContext:
     baselines: dict[str, dict[str, float]] = field(default_factory=dict)
     """Metrics of the host's model-free forecasts (runner.baselines), by baseline name."""
     perturbation: Message | None = None  # the noise of the perturbed copy, in words
+    image_size: int | None = None  # values in one of the task's images; None: no images
+    num_classes: int | None = None  # of a classification or segmentation task

@@ -279,4 +279,5 @@ def build_context(mode: str, out: Path, run: RunRecord | None,
     return GradingContext(mode=mode, cells=cells, stopped=stopped, models=models,
                           functions=functions, probe_ran=measurements is not None,
                           evaluation_set=truth.evaluation_set, baselines=baselines,
-                          perturbation=truth.perturbation)
+                          perturbation=truth.perturbation, image_size=truth.image_size,
+                          num_classes=truth.num_classes)

@@ -52,6 +52,8 @@ class Truth:
     history: np.ndarray | None = None  # what a forecast starts from
     pixels: tuple[int, int] | None = None  # a mask's height and width, for segmentation
     shown_inputs: np.ndarray | None = None  # the first evaluation inputs, for a report's grid
+    image_size: int | None = None  # values in one image (None: the samples are not images)
+    num_classes: int | None = None
 
 
 def provision(spec: AssignmentSpec, job: JobDir, mode: Mode,
@@ -84,6 +86,9 @@ def _models(spec: AssignmentSpec, job: JobDir, mode: Mode, data_dir: Path | None
                            calibration_size=collect.calibration_size, data_dir=data_dir)
     truth.labels, truth.evaluation_set = sets.eval_y, sets.description
     truth.task = dataset.task.value
+    if len(dataset.sample.shape) >= 2:
+        truth.image_size = int(np.prod(dataset.sample.shape))
+    truth.num_classes = len(dataset.classes) or None
     loaders = _provide_loaders(dataset, job, data_dir)
     config: dict = {"task": dataset.task.value, "max_models": 32}
     if dataset.task is Task.forecasting:

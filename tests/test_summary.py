@@ -6,13 +6,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from runner import assignments
 from runner.batch.gradebook import Grade
 from runner.batch.run import student_folder
 from runner.batch.summary import render_summary, write_summary
+from runner.report.image_grid import segmentation_grid
 from runner.spec import local_text
+from tests.test_report_render import autograd_report
 
 HOSTILE = "<script>alert(1)</script>"
 OUT = Path("batch-out")
@@ -176,3 +179,23 @@ def test_all_problems_renders_without_plots() -> None:
     assert "<title>Homework 3</title>" in page
     assert "every one is a problem" in page
     assert "<code>smirnov</code>" in _section(page, "Failed and problem submissions")
+
+
+def test_each_students_masks_are_shown_from_their_report_and_a_broken_report_is_skipped(
+        tmp_path: Path):
+    masks = np.zeros((2, 4, 4), np.int64)
+    grid = segmentation_grid(np.zeros((2, 4, 4)), masks, masks, f"#0 {HOSTILE}")
+    grades = [_grade("ivanov", "graded", ALL), _grade("petrova", "graded", ALL),
+              _grade("sidorov", "partial", {"executes"})]
+    for grade, text in zip(grades, (
+            autograd_report().model_copy(update={"grids": [grid]}).model_dump_json(),
+            autograd_report().model_dump_json(), "{not json"), strict=True):
+        folder = tmp_path / grade.report_dir
+        folder.mkdir(parents=True)
+        (folder / "report.json").write_text(text)
+    page = write_summary(SPEC, grades, [], tmp_path).read_text()
+    section = page[page.index("What the models produced"):]
+    assert section.count("<figure>") == 1 and f"base64,{grid.png}" in section
+    assert "<code>ivanov</code>" in section and "petrova" not in section
+    assert HOSTILE not in page and "#0 &lt;script&gt;" in section
+    assert "What the models produced" not in render_summary(SPEC, grades, [])

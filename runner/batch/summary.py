@@ -12,18 +12,21 @@ the batch's language, and numbers are written that language's way.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
 
 from runner.batch.gradebook import Grade
+from runner.errors import NngradeError
 from runner.i18n.message import msg
 from runner.i18n.render import Translator
 from runner.report.html import Markup, _e, html_page, sentence
 from runner.report.markdown import MISSING, one_line
+from runner.report.model import ImageGrid
 from runner.report.plots import CNN_COLOR, MLP_COLOR, _to_svg
+from runner.report.read import read_report
 from runner.report.write import write_atomic
 from runner.spec import AssignmentSpec, local_text
 
@@ -364,9 +367,50 @@ def _everyone(t: Translator, spec: AssignmentSpec, grades: list[Grade]) -> str:
                                 + check_heads + _heads(t, "report"), rows)
 
 
+def _grids(t: Translator, grades: list[Grade], grids: Mapping[str, Sequence[ImageGrid]]
+           ) -> str:
+    """Each student's grids (hidden images, true and predicted masks), side by side."""
+    figures = []
+    for grade in grades:
+        for grid in grids.get(grade.student, ()):
+            figures.append(
+                f'<figure><img class="grid" src="data:image/png;base64,{grid.png}" '
+                f'alt="{_e(t(f"report.grid.{grid.key}.alt", model=grid.model or ""))}">'
+                f"<figcaption>{_student(grade)} · {_e(grid.model or '')} · "
+                f"{_link(t, grade)}</figcaption></figure>")
+    if not figures:
+        return ""
+    return (f"<h2>{sentence(t, 'batch.grids.heading')}</h2>\n"
+            f"<p>{sentence(t, f'batch.grids.{grids_key(grids)}')}</p>\n"
+            f'<div class="plots">\n' + "\n".join(figures) + "\n</div>")
+
+
+def grids_key(grids: Mapping[str, Sequence[ImageGrid]]) -> str:
+    """The kind of grid the students' reports have (one assignment: one kind)."""
+    return next((grid.key for found in grids.values() for grid in found), "segmentation")
+
+
+def report_grids(out_dir: Path, grades: list[Grade]) -> dict[str, list[ImageGrid]]:
+    """The grids of every graded student's report.json under ``out_dir``; a report that
+    cannot be read is left out (its row already links to it)."""
+    found = {}
+    for grade in grades:
+        if grade.status not in ASSESSED or not grade.report_dir:
+            continue
+        try:
+            report = read_report(out_dir / grade.report_dir / "report.json")
+        except NngradeError:
+            continue
+        if report.grids:
+            found[grade.student] = list(report.grids)
+    return found
+
+
 def render_summary(spec: AssignmentSpec, grades: list[Grade], pairs: Sequence[SimilarPairLike],
-                   *, title: str | None = None, language: str = "en") -> str:
-    """The whole summary.html page as a string, its words in ``language``."""
+                   *, title: str | None = None, language: str = "en",
+                   grids: Mapping[str, Sequence[ImageGrid]] | None = None) -> str:
+    """The whole summary.html page as a string, its words in ``language``; ``grids`` by
+    student, from their reports."""
     t = Translator(language)
     grades = sorted(grades, key=lambda g: g.student)
     assessed = [g for g in grades if g.status in ASSESSED]
@@ -375,7 +419,8 @@ def render_summary(spec: AssignmentSpec, grades: list[Grade], pairs: Sequence[Si
     body = "\n".join((_header(t, spec, grades, assessed, heading),
                       _distribution(t, spec, grades, assessed), _checks(t, spec, assessed),
                       _slowest(t, grades, spec), _trouble(t, grades),
-                      _similar(t, pairs, by_student), _everyone(t, spec, grades)))
+                      _similar(t, pairs, by_student), _everyone(t, spec, grades),
+                      _grids(t, grades, grids or {})))
     versions = ", ".join(sorted({g.grader_version for g in grades if g.grader_version}))
     footer = sentence(t, "batch.summary.footer") + (
         " · " + sentence(t, "batch.summary.graded_by", versions=versions) if versions else "")
@@ -384,8 +429,10 @@ def render_summary(spec: AssignmentSpec, grades: list[Grade], pairs: Sequence[Si
 
 def write_summary(spec: AssignmentSpec, grades: list[Grade], pairs: Sequence[SimilarPairLike],
                   out_dir: Path, *, language: str = "en") -> Path:
-    """Write out_dir/summary.html atomically, in ``language``, and return its path."""
-    text = render_summary(spec, grades, pairs, language=language)
+    """Write out_dir/summary.html atomically, in ``language``, and return its path; the
+    students' reports under ``out_dir`` give the grids it shows."""
+    text = render_summary(spec, grades, pairs, language=language,
+                          grids=report_grids(out_dir, grades))
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / SUMMARY_FILE
     write_atomic(path, text)
