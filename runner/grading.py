@@ -147,7 +147,9 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         if run is None:
             notes.append(msg("note.no_execution_record",
                              output=result.output_tail.strip()[-1500:] or msg("note.none")))
-        if run is not None and run.probe_error:
+        if run is not None and run.probe_kernel_died:
+            notes.append(msg("note.probe_kernel_died"))
+        elif run is not None and run.probe_error:
             notes.append(msg("note.probe_failed", error=run.probe_error))
         if measurements is not None:
             notes += [Message(id=note.id, params=note.params) for note in measurements.notes]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,10 +32,8 @@ from runner.metrics import compute_all
 from runner.onnx_graph import GraphRefused, read_exported
 from runner.provision import Truth
 
-AGENT_STOPPED = {"the notebook ran past its total time limit": "stopped.total_time"}
-"""How the agent in the sandbox says why it stopped, and the catalogue's words for it."""
-AGENT_TIMEOUT = re.compile(r"ran past its (\d+) s limit")
-AGENT_KERNEL_DIED = "the kernel died (out of memory, a crash or os._exit)"
+AGENT_STOPPED = {"total_time": "stopped.total_time"}
+"""The agent's codes for why it stopped early, and the catalogue's words for them."""
 
 
 def read_run(out: Path, notes: list[Message]) -> RunRecord | None:
@@ -98,9 +95,9 @@ def cell_error(cell: CellRecord, stopped: Message | None) -> Message | str | Non
     """A cell's error: the student's own error text as it is, nngrade's own in words."""
     if cell.status == "killed":
         return stopped
-    if cell.status == "timeout" and (limit := AGENT_TIMEOUT.fullmatch(cell.error or "")):
-        return msg("cell.timeout", seconds=int(limit[1]))
-    if cell.status == "kernel-died" and cell.error == AGENT_KERNEL_DIED:
+    if cell.status == "timeout" and cell.limit_seconds is not None:
+        return msg("cell.timeout", seconds=cell.limit_seconds)
+    if cell.status == "kernel-died":
         return msg("cell.kernel_died")
     return cell.error
 

@@ -1,19 +1,16 @@
 """How the probe fed a model, in words: the layout, the scaling and how outputs were read.
 
 The probe records an :class:`~runner.measurements.InputFormat` in the student's kernel;
-this turns it into a message, so the report says it in the reader's language. Words the
-probe wrote that are not known here are shown as they are.
+this turns it into a message, so the report says it in the reader's language, from the
+record's numbers (``window``, ``threshold``); a decision the record gives only in words
+is shown as it is.
 """
 
 from __future__ import annotations
 
-import re
-
 from runner.i18n.message import Message, msg
 from runner.measurements import InputFormat
 
-_WINDOW = re.compile(r"window (\d+), closed loop")
-_THRESHOLD = re.compile(r"threshold (-?\d+(?:\.\d+)?)")
 _SOURCES = {"training-data": "input.source.training_data", "calibrated": "input.source.calibrated"}
 
 
@@ -25,8 +22,12 @@ def describe_input(fmt: InputFormat) -> Message:
         msg("input.axes", layout=layout, axes=", ".join(map(str, fmt.transpose)))
         if fmt.transpose else layout,
         msg("input.scaling", formula=formula, source=_source(fmt.source))]
-    if fmt.decision != "argmax":
-        parts.append(_decision(fmt.decision))
+    if fmt.window is not None:
+        parts.append(msg("input.decision.window", length=fmt.window))
+    elif fmt.threshold is not None:
+        parts.append(msg("input.decision.threshold", value=fmt.threshold))
+    elif fmt.decision != "argmax":
+        parts.append(fmt.decision)
     if fmt.lag:
         parts.append(msg("input.lag", n=fmt.lag))
     return msg("input.format", parts=parts)
@@ -45,11 +46,3 @@ def _source(source: str) -> Message | str:
     if source.startswith("scaler "):
         return msg("input.source.scaler", name=source.removeprefix("scaler "))
     return source
-
-
-def _decision(decision: str) -> Message | str:
-    if window := _WINDOW.match(decision):
-        return msg("input.decision.window", length=int(window[1]))
-    if threshold := _THRESHOLD.fullmatch(decision):
-        return msg("input.decision.threshold", value=float(threshold[1]))
-    return decision

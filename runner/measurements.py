@@ -108,6 +108,11 @@ class InputFormat(_Strict):
     decision: str = Field(default="argmax", max_length=120,
                           description="How outputs were read: argmax or a threshold for "
                           "class ids; the window and differencing of a forecast.")
+    threshold: float | None = Field(default=None, description="Class ids were read by "
+                                    "this threshold on one output (``decision`` says so "
+                                    "in words).")
+    window: int | None = Field(default=None, ge=1, le=100_000, description="A forecast's "
+                               "window: the last values each step is fed.")
 
 
 SampleShape = Annotated[list[int | None], Field(max_length=4)]
@@ -302,6 +307,8 @@ class CellRecord(_Strict):
     status: str = Field(pattern=r"^(ok|error|timeout|kernel-died|killed|skipped)$")
     seconds: float | None = None
     error: str | None = Field(default=None, max_length=2000)
+    limit_seconds: int | None = Field(default=None, ge=0, le=10**7,
+                                      description="The limit a timed-out cell ran past.")
 
 
 class CellEvent(CellRecord):
@@ -313,9 +320,12 @@ class CellEvent(CellRecord):
 class RunSummary(_Strict):
     """Root of run.json: how the run as a whole ended; the cells are in the cell log."""
 
-    stopped: str | None = Field(default=None, max_length=500)
+    stopped: str | None = Field(default=None, max_length=500, description="Why the agent "
+                                "stopped early: a code (total_time), else its own words.")
     probe_finished: bool = False
     probe_error: str | None = Field(default=None, max_length=2000)
+    probe_kernel_died: bool = Field(False, description="The kernel died while the models "
+                                    "were measured.")
     seconds: float = 0.0
 
 
@@ -327,6 +337,7 @@ class RunRecord(_Strict):
     stopped: str | None = Field(default=None, max_length=500)
     probe_finished: bool = False
     probe_error: str | None = Field(default=None, max_length=2000)
+    probe_kernel_died: bool = False
     seconds: float = 0.0
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from runner.i18n.render import render
+from runner.input_words import describe_input
+from runner.measurements import InputFormat
 from runner.probe.feeding import DataFacts, choose, classes
 from runner.probe.state import InputStats
 
@@ -62,7 +65,8 @@ def test_a_sigmoid_output_is_read_with_threshold_one_half():
     def probability(batch: np.ndarray) -> np.ndarray:
         return 0.5 * (1 + np.tanh(2 * logit(batch)))
 
-    assert choose(probability, x, y, 2, None, None).decision == "threshold 0.5"
+    fmt = choose(probability, x, y, 2, None, None)
+    assert fmt.decision == "threshold 0.5" and fmt.as_json()["threshold"] == 0.5
 
 
 def test_one_output_per_class_is_read_by_argmax_and_other_widths_are_refused():
@@ -148,3 +152,12 @@ def test_an_output_that_is_not_a_mask_of_the_images_size_is_refused_in_words():
     with pytest.raises(ValueError, match=r"a mask of 6x6 pixels needs \(6, 6\)"):
         choose(lambda batch: np.zeros((len(batch), 3, 3)), images, masks, 2, None, None,
                DataFacts(value_range=(0, 255)), pixels=(6, 6))
+
+
+def test_the_report_words_for_a_threshold_come_from_the_recorded_number():
+    fmt = InputFormat(shape=[2], scale=1.0, shift=0.0, source="calibrated",
+                      decision="threshold 0.5", threshold=0.5)
+    assert render(describe_input(fmt), "en").endswith("class by threshold 0.5")
+    assert "порог" in render(describe_input(fmt), "ru")
+    unknown = fmt.model_copy(update={"threshold": None, "decision": "median vote"})
+    assert render(describe_input(unknown), "en").endswith("median vote")

@@ -37,9 +37,10 @@ def test_a_model_of_seasonal_differences_is_found_and_forecasts_the_trend():
     assert fmt.one_step_rmse == pytest.approx(0, abs=1e-6)
     assert np.allclose(closed_loop(persistence, HISTORY, 24, fmt), FUTURE)
     recorded = InputFormat.model_validate(fmt.as_json())
-    assert recorded.lag == 12
+    assert recorded.lag == 12 and recorded.window == 12
     assert render(describe_input(recorded), "en").endswith(
         "differences to the value 12 steps earlier")
+    assert "window 12" in render(describe_input(recorded), "en")
     assert render(describe_input(recorded), "ru").endswith(
         "разности со значением на 12 шагов раньше")
 

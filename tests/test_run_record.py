@@ -15,7 +15,7 @@ from runner import __version__, assignments
 from runner.grading import grade, grader_version, tree_digest
 from runner.i18n.message import msg
 from runner.i18n.render import render
-from runner.ingest import cell_error, close_run, read_run
+from runner.ingest import cell_error, close_run, read_run, stopped_reason
 from runner.measurements import CELLS_FILE, MAX_LINE_BYTES, RUN_FILE
 from runner.notebook import MAX_CODE_CELLS
 from runner.paths import ProjectPaths
@@ -75,6 +75,24 @@ def test_a_kill_mid_cell_marks_that_cell_killed_and_the_rest_skipped(tmp_path):
         "it used more than 600 MB of memory and was stopped")
     assert render(cell_error(run.cells[1], killed), "ru") == (
         "он занял больше 600 МБ памяти и был остановлен")
+
+
+def test_the_agents_codes_are_put_in_words_whatever_text_came_with_them(tmp_path):
+    """Timeouts, dead kernels and the total time limit are said in the reader's language
+    from the agent's codes and numbers, never by parsing its English."""
+    _write_run(tmp_path, [
+        {"index": 1, "status": "timeout", "seconds": 3.0, "error": "über die Zeit",
+         "limit_seconds": 3},
+        {"index": 2, "status": "kernel-died", "seconds": 0.5, "error": None}],
+        {**SUMMARY, "stopped": "total_time", "probe_finished": False,
+         "probe_kernel_died": True})
+    run = read_run(tmp_path, [])
+    timeout, died = (cell_error(cell, stopped_reason(None, run)) for cell in run.cells)
+    assert render(timeout, "en") == "ran past its 3 s limit"
+    assert render(died, "ru").startswith("ядро упало")
+    assert render(stopped_reason(None, run), "en") == (
+        "the notebook ran past its total time limit")
+    assert run.probe_kernel_died
 
 
 def test_run_json_without_a_log_is_a_run_that_reached_no_cell(tmp_path):

@@ -23,6 +23,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 
 TIMEOUT_ENAME = "CellTimeoutError"
+STOPPED_TOTAL_TIME = "total_time"  # run.json's "stopped": a code the host puts in words
 CELLS_FILE = "cells.jsonl"  # next to run.json; the host's runner.measurements.CELLS_FILE
 TRUNCATION_NOTE = "\n[nngrade: output limit reached; further output of this notebook dropped]\n"
 
@@ -121,7 +122,7 @@ def _run_cells(client: CappedClient, nb: Any, code_cells: list[int], deadline: f
     for position, index in enumerate(code_cells):
         remaining = deadline - time.monotonic()
         if remaining <= 1:
-            record["stopped"] = "the notebook ran past its total time limit"
+            record["stopped"] = STOPPED_TOTAL_TIME
             _skip(cells, code_cells[position:])
             return True
         client.timeout = int(min(float(job["cell_seconds"]), remaining))
@@ -136,6 +137,8 @@ def _run_cells(client: CappedClient, nb: Any, code_cells: list[int], deadline: f
             entry["status"] = "timeout" if timed_out else "error"
             entry["error"] = (f"ran past its {client.timeout} s limit" if timed_out
                               else _error_text(error))
+            if timed_out:
+                entry["limit_seconds"] = client.timeout
         except DeadKernelError:
             entry["status"] = "kernel-died"
             entry["error"] = "the kernel died (out of memory, a crash or os._exit)"
@@ -167,7 +170,7 @@ def _finish(client: CappedClient, nb: Any, job: dict, record: dict, progress: Pr
     except CellExecutionError as error:
         record["probe_error"] = _error_text(error)
     except DeadKernelError:
-        record["probe_error"] = "the kernel died while the models were measured"
+        record["probe_kernel_died"] = True
     finally:
         nb.cells.pop()
 

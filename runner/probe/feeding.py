@@ -68,6 +68,8 @@ class Format:
             "shift": numbers(self.shift), "source": self.source, "decision": self.decision}
         if self.layout.transpose is not None:
             record["transpose"] = list(self.layout.transpose)
+        if self.decision in THRESHOLDS:
+            record["threshold"] = THRESHOLDS[self.decision]
         return record
 
 

@@ -69,7 +69,7 @@ class SeriesFormat:
         """JSON-ready form of ``runner.measurements.InputFormat``."""
         return {"shape": list(self.window.shape), "scale": float(self.scaling.scale),
                 "shift": float(self.scaling.shift), "source": self.scaling.source,
-                "lag": self.scaling.lag,
+                "lag": self.scaling.lag, "window": self.window.length,
                 "decision": f"window {self.window.length}, closed loop"}
 
     @classmethod
