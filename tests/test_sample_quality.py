@@ -11,7 +11,12 @@ from scipy import ndimage
 
 from runner.datasets.splits import load_official
 from runner.instruments import feature_network
-from runner.instruments.sample_quality import class_coverage, frechet_distance, nearest_distances
+from runner.instruments.sample_quality import (
+    class_coverage,
+    frechet_distance,
+    judge_samples,
+    nearest_distances,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not Path("/usr/share/datasets/fashion-mnist").is_dir(),
@@ -73,3 +78,16 @@ def test_copies_of_training_images_are_caught_however_real_they_look(network, of
     assert np.all(nearest_distances(copies[:200], official.train_x) < 0.001)
     fresh = nearest_distances(official.test_x[:200], official.train_x)
     assert np.median(fresh) > 0.05  # unseen images are not in the training set
+
+
+def test_one_judgement_tells_real_samples_from_copies_and_from_a_collapsed_generator(
+        network, official) -> None:
+    reference = network.features(official.test_x[:N])
+    training = official.train_x[:20000]
+    real = judge_samples(network, official.test_x[N:2 * N], reference, training)
+    assert real.frechet < 5 and real.coverage == 1.0 and real.memorised < 0.01
+    copied = judge_samples(network, training[::20], reference, training)
+    assert copied.memorised == 1.0  # however real they look
+    collapsed = judge_samples(network, np.repeat(official.test_x[N:N + 1], 500, axis=0),
+                              reference, training)
+    assert collapsed.coverage == 0.1 and collapsed.frechet > 50

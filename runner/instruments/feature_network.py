@@ -70,13 +70,18 @@ class FeatureNetwork:
         return (np.concatenate(outs) if outs else np.zeros((0, 10), np.float32),
                 np.concatenate(feats) if feats else np.zeros((0, FEATURES), np.float32))
 
+    def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Features and seen classes of the same images, from one pass of the network."""
+        logits, features = self._logits_and_features(images)
+        return features.astype(np.float64), logits.argmax(axis=1)
+
     def features(self, images: np.ndarray) -> np.ndarray:
         """(n, 128) features of (n, 28, 28) images scaled 0..255 (or 0..1 floats)."""
-        return self._logits_and_features(images)[1].astype(np.float64)
+        return self.read(images)[0]
 
     def classes(self, images: np.ndarray) -> np.ndarray:
         """The class the network sees in each image."""
-        return self._logits_and_features(images)[0].argmax(axis=1)
+        return self.read(images)[1]
 
 
 def unit_scale(images: np.ndarray, dtype: type = np.float64) -> np.ndarray:

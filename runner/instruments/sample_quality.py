@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg
@@ -24,6 +25,9 @@ from runner.instruments.feature_network import FeatureNetwork, unit_scale
 
 COVERAGE_SHARE = 0.1
 """A class counts as covered when it gets this share of a uniform share of the samples."""
+MEMORISED_DISTANCE = 0.01
+"""A sample this close (RMS, 0..1 scale) to a training image is a copy of it: copies
+measure below 0.001, unseen test images about 0.1 from their nearest training image."""
 
 
 REGULARISATION = 1e-6
@@ -46,8 +50,33 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 def class_coverage(network: FeatureNetwork, images: np.ndarray, classes: int = 10) -> float:
     """Share of the ``classes`` that the network sees often enough among ``images``."""
-    counts = np.bincount(network.classes(images), minlength=classes)[:classes]
-    return float(np.mean(counts >= COVERAGE_SHARE * len(images) / classes))
+    return coverage_of(network.classes(images), classes)
+
+
+def coverage_of(seen: np.ndarray, classes: int = 10) -> float:
+    """Share of the ``classes`` among the class ids ``seen`` that each get at least
+    ``COVERAGE_SHARE`` of a uniform share."""
+    counts = np.bincount(seen, minlength=classes)[:classes]
+    return float(np.mean(counts >= COVERAGE_SHARE * len(seen) / classes))
+
+
+@dataclass(frozen=True)
+class SampleQuality:
+    """How a generator's samples compare with real images, in nngrade's own terms."""
+
+    frechet: float  # to the reference images' features; real images get about 1
+    coverage: float  # share of the classes the samples show often enough
+    memorised: float  # share of the samples that are copies of a training image
+
+
+def judge_samples(network: FeatureNetwork, samples: np.ndarray, reference: np.ndarray,
+                  training: np.ndarray, classes: int = 10) -> SampleQuality:
+    """``samples`` judged against the features of ``reference`` images (hidden ones) and
+    the ``training`` images a generator could have copied."""
+    features, seen = network.read(samples)
+    copied = nearest_distances(samples, training) < MEMORISED_DISTANCE
+    return SampleQuality(frechet_distance(features, reference),
+                         coverage_of(seen, classes), float(np.mean(copied)))
 
 
 def nearest_distances(samples: np.ndarray, training: np.ndarray, chunk: int = 256

@@ -30,7 +30,7 @@ REFERENCE_ROWS = 64
 _ERROR_CHARS = 1000
 
 
-def export(index: int, adapter: Any, example: np.ndarray, record: dict[str, Any],
+def export(index: int | str, adapter: Any, example: np.ndarray, record: dict[str, Any],
            out_dir: Path) -> None:
     """Write ``graphs/model_<index>.onnx`` and the model's outputs on ``example``.
 

@@ -50,16 +50,17 @@ def keras_signature(model: Any) -> tuple[list[Shape], list[Shape]]:
     return _shapes(inputs), _shapes(outputs)
 
 
-def _keras_model_class(model: Any) -> type | None:
+def keras_model_class(model: Any) -> type | None:
     for klass in type(model).__mro__:
         if klass.__name__ == "Model" and "keras" in klass.__module__:
             return klass
     return None
 
 
-def keras_parts(model: Any) -> list[dict[str, Any]]:
-    """Models held by ``model``: attributes first (``self.encoder``), then nested layers."""
-    model_class = _keras_model_class(model)
+def keras_held(model: Any) -> list[tuple[str, Any]]:
+    """(name, model) of the models ``model`` holds: attributes first (``self.encoder``),
+    then nested layers."""
+    model_class = keras_model_class(model)
     if model_class is None:
         return []
     found: dict[int, tuple[str, Any]] = {}
@@ -69,8 +70,13 @@ def keras_parts(model: Any) -> list[dict[str, Any]]:
     for layer in list(getattr(model, "layers", None) or []):
         if isinstance(layer, model_class):
             found.setdefault(id(layer), (str(getattr(layer, "name", "")), layer))
+    return list(found.values())[:MAX_PARTS]
+
+
+def keras_parts(model: Any) -> list[dict[str, Any]]:
+    """Models held by ``model``, with what goes in and out of each."""
     parts = []
-    for name, part in list(found.values())[:MAX_PARTS]:
+    for name, part in keras_held(model):
         inputs, outputs = keras_signature(part)
         try:
             params = int(part.count_params())
