@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from runner.cli_language import Command, Group, choose, given_before_command, help_text
-from runner.datasets.drawn_files import write_drawn
+from runner.datasets.drawn_files import copy_drawn
 from runner.datasets.registry import DATASETS_ENV, get_spec, registry
 from runner.datasets.standin import write_standin
 from runner.errors import NngradeError
@@ -55,7 +55,7 @@ def public(
     if spec.loaders.drawn is None:
         raise NngradeError(msg("error.dataset.no_drawn_files", name=name),
                            hint=msg("error.dataset.no_drawn_files.hint"))
-    for path in write_drawn(spec, out):
+    for path in copy_drawn(spec, out):
         console.print(t("cli.dataset.wrote_public", path=str(path)), markup=False)
 
 

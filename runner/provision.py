@@ -24,8 +24,7 @@ from runner.datasets import (
     public_cache,
     torchvision_raw_dir,
 )
-from runner.datasets.drawn_files import DONE as DRAWN_DONE
-from runner.datasets.drawn_files import drawn_files
+from runner.datasets.drawn_files import copy_drawn
 from runner.datasets.evaluation import evaluation_sets, perturbed_copy
 from runner.datasets.registry import Format, Task
 from runner.datasets.series import csv_text, load_series, public_part
@@ -177,8 +176,7 @@ def _provide_batches(dataset: DatasetSpec, job: JobDir, data_dir: Path | None) -
 def _provide_drawn(dataset: DatasetSpec, job: JobDir) -> dict:
     """A generated dataset's public sample in the working folder; its arrays file is also
     served by name wherever a notebook looks for it (a Drive path, ``/content``)."""
-    _copy_tree(drawn_files(dataset), job.work)
-    (job.work / DRAWN_DONE).unlink(missing_ok=True)
+    copy_drawn(dataset, job.work)
     npz = dataset.loaders.drawn.npz if dataset.loaders.drawn else None
     return {"public_files": {npz: job.seen(job.work / npz)}} if npz else {}
 

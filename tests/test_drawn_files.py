@@ -4,6 +4,9 @@ include the hidden ones."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -50,3 +53,23 @@ def test_drawn_files_belong_to_generated_datasets(tmp_path: Path):
     path.write_text(text.rstrip() + "\n  drawn: {count: 10, npz: digits.npz}\n")
     with pytest.raises(DatasetFileError, match=r"loaders\.drawn belongs to format generator"):
         load_dataset_file(path)
+
+
+def test_students_get_the_same_files_from_the_command_line(tmp_path: Path):
+    """`nngrade dataset public` copies what grading puts next to a notebook; a dataset
+    that is not generated is refused with what to do instead."""
+    run = [sys.executable, "-m", "runner", "dataset", "public"]
+    env = {**os.environ, "COLUMNS": "200"}
+    done = subprocess.run([*run, "textured_shapes", "--out", str(tmp_path / "data")],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == [
+        "textured_shapes", "textured_shapes.npz"]
+    job = JobDir.create(tmp_path / "job")
+    provision(assignments.load("unet_segmentation").spec, job, Mode.check)
+    for name in ("textured_shapes.npz", "textured_shapes/masks/01999.png"):
+        assert (tmp_path / "data" / name).read_bytes() == (job.work / name).read_bytes()
+    refused = subprocess.run([*run, "moons", "--out", str(tmp_path / "x")],
+                             capture_output=True, text=True, timeout=300, env=env)
+    assert refused.returncode == 2 and "not drawn by a generator of nngrade's own" in \
+        refused.stderr

@@ -12,6 +12,7 @@ written for other segmentation data read with PIL or OpenCV.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,23 @@ def drawn_files(dataset: DatasetSpec) -> Path:
         (folder / DONE).write_text("")
 
     return build_once(cache_root() / "drawn" / f"{dataset.name}-{_key(dataset)}", DONE, build)
+
+
+def copy_drawn(dataset: DatasetSpec, dest: Path) -> list[Path]:
+    """Copy the sample's files from the cache into ``dest`` (copies, never links: a
+    notebook writing to one must not change the cache); the paths written at its top."""
+    source = drawn_files(dataset)
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    for entry in sorted(source.iterdir()):
+        if entry.name == DONE:
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, dest / entry.name, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(entry, dest / entry.name)
+        written.append(dest / entry.name)
+    return written
 
 
 def write_drawn(dataset: DatasetSpec, dest: Path) -> list[Path]:
