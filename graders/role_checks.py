@@ -16,12 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from graders.context import GradingContext, ScoredModel
 from graders.registry import Verdict, check_kind
-from graders.roles import Part, parts_of
+from graders.roles import Part, Role, parts_of
 from graders.selection import no_models_message
 from runner.i18n.message import Message, msg
 
-Role = Literal["classifier", "discriminator", "vae_encoder", "encoder", "decoder",
-               "image_to_image"]
 ENCODERS = ("vae_encoder", "encoder")
 
 

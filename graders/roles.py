@@ -20,11 +20,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from runner.measurements import MeasuredModel, ModelPart
 
 Shape = Sequence[int | None]
-ROLES = ("classifier", "discriminator", "vae_encoder", "encoder", "decoder", "image_to_image")
+Role = Literal["classifier", "discriminator", "vae_encoder", "encoder", "decoder",
+               "image_to_image"]
+ROLES: tuple[str, ...] = get_args(Role)
 
 
 @dataclass(frozen=True)
