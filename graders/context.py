@@ -7,12 +7,16 @@ functions of it, which keeps them easy to test with hand-made contexts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from graders.architecture import Architecture
 from runner.i18n.message import Message, msg
 from runner.measurements import MeasuredModel
+
+if TYPE_CHECKING:
+    from graders.roles import Part
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,9 @@ class ScoredModel:
     reproducible: bool | None = None  # the graph computes what the kernel's model computed
     verified: bool = True  # False: the clean room was asked for and could not vouch for it
     error_detail: Message | str | None = None  # the host's finding, else the probe's error
-    shown: np.ndarray | None = None  # the first predicted masks, for a report's grid
+    shown: np.ndarray | None = None  # the first predicted masks or samples, for a grid
+    reconstructed: np.ndarray | None = None  # the first hidden images it rebuilt (generation)
+    graph_parts: tuple[Part, ...] = ()  # roles its exported graphs play (generation)
 
     @property
     def error(self) -> Message | str | None:
@@ -82,3 +88,4 @@ class GradingContext:
     perturbation: Message | None = None  # the noise of the perturbed copy, in words
     image_size: int | None = None  # values in one of the task's images; None: no images
     num_classes: int | None = None  # of a classification or segmentation task
+    saved_images: list[str] = field(default_factory=list)  # readable images it saved, by name

@@ -114,7 +114,8 @@ def metric_check(params: MetricParams, ctx: GradingContext) -> Verdict:
         if not ctx.models:
             return Verdict.failed(no_models_message(ctx))
         return Verdict.failed(msg("check.metric.none", models=params.select.describe(),
-                                  metric=metric.title, errors=measurement_errors(ctx)))
+                                  metric=metric.title,
+                                  errors=measurement_errors(ctx, metric.name)))
     doubtful = {m.measured.index: noisy for m in candidates
                 if (noisy := _drop_under_noise(m, metric, params.max_gap)) is not None}
     trusted = [m for m in candidates if m.measured.index not in doubtful]

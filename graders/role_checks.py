@@ -43,8 +43,17 @@ def found_parts(ctx: GradingContext, framework: str | None = None
         return []
     return [(model, part) for model in ctx.models
             if framework is None or model.measured.framework == framework
-            for part in parts_of(model.measured, ctx.image_size, ctx.num_classes)
+            for part in _with_graph_parts(model, ctx.image_size, ctx.num_classes)
             if part.role is not None]
+
+
+def _with_graph_parts(model: ScoredModel, image_size: int, num_classes: int | None
+                      ) -> list[Part]:
+    """The parts the kernel described, then the roles of exported graphs it did not name
+    (a PyTorch VAE's ``encode`` and ``decode`` methods are graphs, not child modules)."""
+    parts = parts_of(model.measured, image_size, num_classes)
+    seen = {(part.name, part.role) for part in parts}
+    return parts + [part for part in model.graph_parts if (part.name, part.role) not in seen]
 
 
 def describe_part(model: ScoredModel, part: Part) -> Message:

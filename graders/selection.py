@@ -117,9 +117,13 @@ def no_models_message(ctx: GradingContext) -> Message:
     return msg("check.models.none_measured", errors=measurement_errors(ctx))
 
 
-def measurement_errors(ctx: GradingContext) -> Message | str:
+def measurement_errors(ctx: GradingContext, metric: str | None = None) -> Message | str:
     """The first measurement errors, in parentheses after a space (``check.models.errors``),
-    or "": a parameter ``errors`` that a template appends to its sentence."""
+    or "": a parameter ``errors`` that a template appends to its sentence. With ``metric``:
+    the errors of the models that lack it, though they may have others (a generator whose
+    samples are copies has its share of copies, and no Fréchet distance)."""
+    lacking = ((lambda m: m.metric(metric) is None) if metric is not None
+               else (lambda m: m.accuracy is None and not m.metrics))
     errors = [msg("check.models.labelled_error", model=m.label, error=m.error)
-              for m in ctx.models if m.accuracy is None and not m.metrics and m.error]
+              for m in ctx.models if lacking(m) and m.error]
     return msg("check.models.errors", errors=errors[:3]) if errors else ""

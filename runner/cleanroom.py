@@ -16,19 +16,22 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from runner.generation_parts import Generative, generative
 from runner.i18n.message import Message, msg
 from runner.measurements import Measurements, read_json_model
 from runner.onnx_graph import GraphRefused, exported_path
 from runner.probe.export import REFERENCE_ROWS
+from runner.provision import RECONSTRUCTED, GenerationTruth
 from runner.sandbox.backends import Backend, RunRequest
 from runner.sandbox.job import JobDir
 from runner.spec import Limits
 
 CLEANROOM_FILE = "cleanroom.json"
 INPUTS = ("eval_inputs", "perturbed_inputs", "calibration_inputs", "history")
-_PATH = r"^cleanroom/model_[0-9]+(_perturbed|_reference)?\.npy$"
+_PATH = r"^cleanroom/model_[0-9]+(_perturbed|_reference|_samples|_reconstructions)?\.npy$"
 
 
 class _Strict(BaseModel):
@@ -42,6 +45,8 @@ class CleanModel(_Strict):
     predictions: str | None = Field(default=None, max_length=200, pattern=_PATH)
     perturbed_predictions: str | None = Field(default=None, max_length=200, pattern=_PATH)
     reference_outputs: str | None = Field(default=None, max_length=200, pattern=_PATH)
+    samples: str | None = Field(default=None, max_length=200, pattern=_PATH)
+    reconstructions: str | None = Field(default=None, max_length=200, pattern=_PATH)
     seconds: float | None = Field(default=None, ge=0)
     error: str | None = Field(default=None, max_length=1000)
 
@@ -90,10 +95,58 @@ def evaluate_graphs(backend: Backend, limits: Limits, gpus: list[str], first: Jo
         if source.is_file():
             shutil.copyfile(source, job.data / source.name)
             inputs[name] = job.seen(job.data / source.name)
-    (job.root / "job.json").write_text(json.dumps(
-        {"out_dir": job.seen(job.out), "inputs": inputs, "models": models,
-         **({"horizon": horizon} if horizon is not None else {}),
-         **({"pixels": list(pixels)} if pixels is not None else {})}, indent=1))
+    return _run(backend, limits, gpus, job, {
+        "inputs": inputs, "models": models,
+        **({"horizon": horizon} if horizon is not None else {}),
+        **({"pixels": list(pixels)} if pixels is not None else {})})
+
+
+def generate_in_clean_room(backend: Backend, limits: Limits, gpus: list[str], first: JobDir,
+                           measurements: Measurements, root: Path, truth: GenerationTruth,
+                           image_size: int) -> tuple[CleanRoom, dict[int, Generative]]:
+    """Sample every model's decoder from the host's noise, and reconstruct hidden images
+    through its encoder and decoder, in a fresh job under ``root``.
+
+    The hidden images enter this job only: the notebook's sandbox has ended, and never
+    held them. Returns the results and the parts found for each model.
+    """
+    job = replace(backend.job_dir(root), entry="cleanroom")
+    found = {model.index: generative(first.out, model, image_size)
+             for model in measurements.models}
+    models = []
+    for index, parts in found.items():
+        if parts.decoder is None:
+            continue
+        entry = {"index": index}
+        for role, part in (("decoder", parts.decoder), ("encoder", parts.encoder)):
+            if part is None:
+                continue
+            graph = job.data / "graphs" / f"model_{index}_{role}.onnx"
+            graph.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(exported_path(first.out, part.graph), graph)
+            entry[role] = {"graph": job.seen(graph), "input": list(part.input)}
+        models.append(entry)
+    if not models:
+        return CleanRoom(), found
+    inputs = {}
+    for name, array in (("calibration_inputs", None), ("hidden_images", truth.hidden)):
+        path = job.data / f"{name}.npy"
+        if array is None:
+            shutil.copyfile(first.data / path.name, path)
+        else:
+            np.save(path, np.ascontiguousarray(array))
+        inputs[name] = job.seen(path)
+    return _run(backend, limits, gpus, job, {
+        "inputs": inputs, "models": models,
+        "generation": {"image_shape": list(truth.image_shape), "samples": truth.samples,
+                       "seed": truth.seed, "reconstructed": RECONSTRUCTED}}), found
+
+
+def _run(backend: Backend, limits: Limits, gpus: list[str], job: JobDir, plan: dict
+         ) -> CleanRoom:
+    """Run the clean room on ``plan`` (its inputs and models) and read what it wrote."""
+    (job.root / "job.json").write_text(json.dumps({"out_dir": job.seen(job.out), **plan},
+                                                  indent=1))
     started = time.perf_counter()
     result = backend.run(RunRequest(job, limits, gpus))
     seconds = time.perf_counter() - started

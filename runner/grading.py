@@ -19,9 +19,10 @@ from graders.metric_checks import best
 from runner import __version__, untrusted_json
 from runner.archive import is_archive, notebook_from
 from runner.assignments import Assignment
-from runner.cleanroom import CleanRoom, evaluate_graphs
+from runner.cleanroom import CleanRoom, evaluate_graphs, generate_in_clean_room
 from runner.datasets import get_spec
 from runner.datasets.loader_calls import wrong_dataset_notes
+from runner.generation_scores import GenerationScore, score_models
 from runner.i18n.language import choose_language
 from runner.i18n.message import Message, msg
 from runner.i18n.render import render
@@ -34,13 +35,14 @@ from runner.ingest import (
     stopped_reason,
 )
 from runner.input_words import describe_input
+from runner.instruments import feature_network
 from runner.literals import large_literals
 from runner.measurements import Measurements, ProgressEvent
 from runner.metrics import METRICS, TASK_METRICS
 from runner.notebook import clear_outputs, display_name, neutralise, read_submission
 from runner.paths import ProjectPaths
-from runner.provision import Truth, provision
-from runner.report.image_grid import segmentation_grid
+from runner.provision import GenerationTruth, Truth, provision
+from runner.report.image_grid import reconstruction_grid, samples_grid, segmentation_grid
 from runner.report.model import (
     CellOutcome,
     Execution,
@@ -54,7 +56,9 @@ from runner.report.model import (
 )
 from runner.report.write import write_report
 from runner.sandbox.backends import Backend, RunRequest
+from runner.sandbox.job import JobDir
 from runner.sandbox.watchdog import Supervised
+from runner.saved_images import saved_images
 from runner.scoring import score
 from runner.spec import Limits, local_text
 
@@ -133,15 +137,23 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         run = close_run(read_run(job.out, notes), code_cells, killed)
         stopped = stopped_reason(killed, run)
         measurements = read_measurements(job.out, notes)
-        clean = None
+        clean, generated = None, None
         models_spec = spec.collect.models
-        if models_spec is not None and models_spec.clean_room and measurements is not None:
+        if truth.generation is not None and measurements is not None:
+            clean, generated = _generate(backend, spec.limits, gpus or [], job, measurements,
+                                         Path(tmp) / "cleanroom", truth, data_dir)
+            notes += clean.notes
+        elif models_spec is not None and models_spec.clean_room and measurements is not None:
             horizon = (len(truth.labels) if truth.task == "forecasting" and truth.labels
                        is not None else None)
             clean = evaluate_graphs(backend, spec.limits, gpus or [], job, measurements,
                                     Path(tmp) / "cleanroom", horizon, truth.pixels)
             notes += clean.notes
-        ctx = build_context(mode.value, job.out, run, measurements, truth, stopped, clean)
+        shown_images, image_notes = saved_images(
+            job.out, measurements.saved_images if measurements is not None else [])
+        notes += image_notes
+        ctx = build_context(mode.value, job.out, run, measurements, truth, stopped, clean,
+                            generated, [image.name for image in shown_images])
         checks = score(assignment, ctx, mode, language)
         _keep_executed_notebook(job.out / "executed.ipynb", out_dir / "executed.ipynb", notes)
         if run is None:
@@ -157,7 +169,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
                 notes += wrong_dataset_notes(get_spec(spec.collect.models.dataset),
                                              measurements.loaders)
         notes += [note for model in ctx.models if (note := graph_disagreement(model))]
-        if clean is not None:
+        if clean is not None and truth.generation is None:
             notes += [note for model in ctx.models if (note := clean_room_note(model, clean))]
     if not backend.isolated:
         notes.append(msg("note.unsandboxed"))
@@ -175,7 +187,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         task=truth.task, evaluation_set=render(truth.evaluation_set, language),
         evaluation_set_detail=truth.evaluation_set, checks=checks,
         models=[_summary(m, language) for m in ctx.models], baselines=ctx.baselines,
-        series=_series(truth), grids=_grids(truth, ctx.models),
+        series=_series(truth), grids=_grids(truth, ctx.models), saved_images=shown_images,
         execution=Execution(
             seconds=round(result.seconds, 1),
             stopped=render(stopped, language) if stopped else None, stopped_detail=stopped,
@@ -197,9 +209,24 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
     return report
 
 
+def _generate(backend: Backend, limits: Limits, gpus: list[str], job: JobDir,
+              measurements: Measurements, root: Path, truth: Truth, data_dir: Path | None
+              ) -> tuple[CleanRoom, dict[int, GenerationScore]]:
+    """A generation task's clean room, and each model's scores on what it produced there."""
+    assert truth.generation is not None and truth.image_size is not None
+    clean, found = generate_in_clean_room(backend, limits, gpus, job, measurements, root,
+                                          truth.generation, truth.image_size)
+    network = feature_network.load(truth.generation.dataset, data_dir)
+    clean.notes.append(msg("note.yardstick", dataset=get_spec(truth.generation.dataset).title,
+                           sha256=network.record.sha256[:16],
+                           accuracy=network.record.test_accuracy))
+    return clean, score_models(clean, found, truth.generation, network)
+
+
 def _export_seconds(measurements: Measurements | None) -> float | None:
-    times = [m.export_seconds for m in measurements.models if m.export_seconds is not None
-             ] if measurements is not None else []
+    times = [t for m in measurements.models
+             for t in (m.export_seconds, *(g.export_seconds for g in m.graphs))
+             if t is not None] if measurements is not None else []
     return round(sum(times), 1) if times else None
 
 
@@ -270,7 +297,10 @@ def _series(truth: Truth) -> ForecastSeries | None:
 
 
 def _grids(truth: Truth, models: list[ScoredModel]) -> list[ImageGrid]:
-    """Hidden images, their masks and the masks of the model that labelled them best."""
+    """What the best model produced: masks of hidden images beside the true ones; or a
+    generator's samples and its reconstructions of hidden images."""
+    if truth.generation is not None:
+        return _generation_grids(truth.generation, models)
     if truth.task != "segmentation" or truth.shown_inputs is None or truth.labels is None:
         return []
     metric = METRICS[TASK_METRICS[truth.task][0]]
@@ -280,6 +310,26 @@ def _grids(truth: Truth, models: list[ScoredModel]) -> list[ImageGrid]:
     top = best(shown, metric)
     assert top.shown is not None
     return [segmentation_grid(truth.shown_inputs, truth.labels, top.shown, top.label)]
+
+
+def _generation_grids(truth: GenerationTruth, models: list[ScoredModel]) -> list[ImageGrid]:
+    """Samples of the generator with the best Fréchet distance (else any that has
+    samples), and the reconstructions of the best rebuilder."""
+    grids = []
+    sampled = [m for m in models if m.shown is not None]
+    if sampled:
+        frechet = METRICS["frechet"]
+        scored = [m for m in sampled if m.metric(frechet.name) is not None]
+        top = best(scored, frechet) if scored else sampled[0]
+        assert top.shown is not None
+        grids.append(samples_grid(top.shown, top.label))
+    rebuilt = [m for m in models if m.reconstructed is not None
+               and m.metric("reconstruction_rmse") is not None]
+    if rebuilt:
+        top = best(rebuilt, METRICS["reconstruction_rmse"])
+        assert top.reconstructed is not None
+        grids.append(reconstruction_grid(truth.hidden, top.reconstructed, top.label))
+    return grids
 
 
 def _summary(model: ScoredModel, language: str) -> ModelSummary:

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from graders.architecture import Architecture, summarise
 from graders.context import CellReport, FunctionResult, GradingContext, ScoredModel
 from runner.cleanroom import CleanRoom
+from runner.generation_scores import GenerationScore
 from runner.i18n.message import Message, msg
 from runner.measurements import (
     CELLS_FILE,
@@ -245,15 +246,32 @@ def _function(out: Path, name: str, measured, truth: Truth) -> FunctionResult:
     return FunctionResult(name, arguments, values, measured.autograd_calls, error)
 
 
+def _generated(model: MeasuredModel, score: GenerationScore | None) -> ScoredModel:
+    """A generation task's model, scored on what its graphs produced in the clean room."""
+    if score is None:  # not scored: the host ran no clean room for this model
+        return ScoredModel(model, summarise(model.layers), None, verified=False,
+                           error_detail=msg("model.error.no_clean_room_result"))
+    return ScoredModel(model, summarise(model.layers), None, dict(score.metrics),
+                       error_detail=score.error, shown=score.samples,
+                       reconstructed=score.reconstructions, graph_parts=score.parts,
+                       evaluated_by="clean room", verified=bool(score.metrics))
+
+
 def build_context(mode: str, out: Path, run: RunRecord | None,
                   measurements: Measurements | None, truth: Truth,
-                  stopped: Message | None, clean: CleanRoom | None = None) -> GradingContext:
-    """``stopped``: why execution ended early (:func:`stopped_reason`), or None."""
+                  stopped: Message | None, clean: CleanRoom | None = None,
+                  generated: dict[int, GenerationScore] | None = None,
+                  saved_images: list[str] | None = None) -> GradingContext:
+    """``stopped``: why execution ended early (:func:`stopped_reason`), or None;
+    ``generated``: a generation task's scores by model index."""
     cells = ([CellReport(c.index, c.status, cell_error(c, stopped)) for c in run.cells]
              if run else [])
     models = []
     functions: dict[str, FunctionResult] = {}
-    if measurements is not None:
+    if measurements is not None and truth.generation is not None:
+        models = [_generated(model, (generated or {}).get(model.index))
+                  for model in measurements.models]
+    elif measurements is not None:
         for model in measurements.models:
             predicted, error = _predictions(out, model, truth)
             metrics = ({} if predicted is None or truth.labels is None
@@ -277,4 +295,4 @@ def build_context(mode: str, out: Path, run: RunRecord | None,
                           functions=functions, probe_ran=measurements is not None,
                           evaluation_set=truth.evaluation_set, baselines=baselines,
                           perturbation=truth.perturbation, image_size=truth.image_size,
-                          num_classes=truth.num_classes)
+                          num_classes=truth.num_classes, saved_images=list(saved_images or []))

@@ -129,6 +129,21 @@ class ModelPart(_Strict):
     outputs: list[SampleShape] = Field(default_factory=list, max_length=4)
 
 
+class PartGraph(_Strict):
+    """One part of a generative model exported as a graph of its own (generation tasks)."""
+
+    name: ShortText = Field(description="'' for the trained model itself; else the "
+                            "attribute, layer or method (encode, decode) it was found as.")
+    graph: str | None = Field(default=None, max_length=200,
+                              pattern=r"^graphs/model_[0-9]+_[0-9]+\.onnx$")
+    graph_error: str | None = Field(default=None, max_length=1000)
+    reference_outputs: str | None = Field(
+        default=None, max_length=200, pattern=r"^graphs/model_[0-9]+_[0-9]+_reference\.npy$")
+    export_seconds: float | None = Field(default=None, ge=0)
+    input: SampleShape = Field(default_factory=list, description="The per-sample shape it "
+                               "was exported with: how images (or noise) are laid out for it.")
+
+
 class MeasuredModel(_Strict):
     """A model the notebook trained, measured after its last cell."""
 
@@ -174,6 +189,9 @@ class MeasuredModel(_Strict):
     parts: list[ModelPart] = Field(
         default_factory=list, max_length=16,
         description="Models held inside it: a VAE's encoder and decoder, a GAN's two nets.")
+    graphs: list[PartGraph] = Field(
+        default_factory=list, max_length=16,
+        description="Generation tasks: the model and its parts, each exported apart.")
 
 
 class FunctionValues(_Strict):
@@ -184,6 +202,13 @@ class FunctionValues(_Strict):
     autograd_calls: int = Field(default=0, ge=0,
                                 description="Backward passes started while it ran.")
     error: str | None = Field(default=None, max_length=2000)
+
+
+class SavedImageRecord(_Strict):
+    """An image the notebook saved, copied into the output folder for the report."""
+
+    name: ShortText = Field(description="Its path in the notebook's working folder.")
+    file: str = Field(max_length=200, pattern=r"^saved/image_[0-9]\.(png|jpg|jpeg)$")
 
 
 class Measurements(_Strict):
@@ -197,6 +222,9 @@ class Measurements(_Strict):
         default_factory=list, max_length=32,
         description="Framework dataset loaders the notebook called: keras:cifar10, "
                     "torchvision:FashionMNIST.")
+    saved_images: list[SavedImageRecord] = Field(
+        default_factory=list, max_length=8,
+        description="Images the notebook wrote while it ran (when the spec asks for one).")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -261,6 +289,16 @@ def _read_regular(path: Path, limit: int) -> bytes:
     return data
 
 
+def file_inside(root: Path, relative: str) -> Path:
+    """``root/relative`` resolved, when it is a regular file inside ``root`` reached without
+    a link; else ValueError. Every file a sandbox wrote is opened through this."""
+    given = root / relative
+    path = given.resolve()
+    if given.is_symlink() or not path.is_relative_to(root.resolve()) or not path.is_file():
+        raise ValueError(f"{relative!r} is not a file inside the output folder")
+    return path
+
+
 def load_array(root: Path, relative: str, *, max_items: int) -> np.ndarray:
     """Load a sandbox-written .npy that must stay inside ``root``; never unpickles.
 
@@ -269,10 +307,7 @@ def load_array(root: Path, relative: str, *, max_items: int) -> np.ndarray:
     object arrays would need pickle, records and strings break scoring's maths.
     Any other problem with the file is a ValueError saying what it is.
     """
-    given = root / relative
-    path = given.resolve()
-    if given.is_symlink() or not path.is_relative_to(root.resolve()) or not path.is_file():
-        raise ValueError(f"{relative!r} is not a file inside the output folder")
+    path = file_inside(root, relative)
     try:
         with path.open("rb") as handle:
             version = npy_format.read_magic(handle)

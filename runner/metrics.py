@@ -94,9 +94,12 @@ def _same_shape(predicted: np.ndarray, target: np.ndarray) -> None:
 
 @dataclass(frozen=True)
 class Metric:
+    """``compute`` is None for a metric measured by an instrument, not from (predicted,
+    target) pairs: a generator's samples have no targets (runner/generation_scores.py)."""
+
     name: str
     higher_is_better: bool
-    compute: Callable[[np.ndarray, np.ndarray], float]
+    compute: Callable[[np.ndarray, np.ndarray], float] | None = None
 
     @property
     def title(self) -> Message:
@@ -118,12 +121,17 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("dice", True, dice),
     Metric("object_iou", True, object_iou),
     Metric("object_dice", True, object_dice),
+    Metric("frechet", False),  # to hidden images, in the yardstick network's features
+    Metric("coverage", True),  # share of the classes the samples show
+    Metric("memorised", False),  # share of the samples that copy a training image
+    Metric("reconstruction_rmse", False),  # hidden images rebuilt, pixels on 0..1
 )}
 
 TASK_METRICS: dict[str, tuple[str, ...]] = {
     "classification": ("accuracy",),
     "forecasting": ("rmse", "mae", "mape"),
     "segmentation": ("object_iou", "object_dice", "iou", "dice", "accuracy"),
+    "generation": ("frechet", "coverage", "memorised", "reconstruction_rmse"),
 }
 """Metrics computed for every model of a task, so reports can show them all."""
 
@@ -132,8 +140,11 @@ def compute_all(task: str, predicted: np.ndarray, target: np.ndarray) -> dict[st
     """Every metric of ``task`` that is defined for these arrays."""
     values = {}
     for name in TASK_METRICS.get(task, ()):
+        compute = METRICS[name].compute
+        if compute is None:
+            continue
         try:
-            values[name] = METRICS[name].compute(predicted, target)
+            values[name] = compute(predicted, target)
         except ValueError:
             continue
     return values

@@ -10,13 +10,13 @@ nothing in it is executed; a graph that breaks a limit is refused with a reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import onnx
 
-from runner.measurements import Layer, LayerKind
+from runner.measurements import Layer, LayerKind, file_inside
 
 MAX_GRAPH_BYTES = 512 * 1024 * 1024
 MAX_NODES = 20_000
@@ -45,14 +45,15 @@ class GraphSummary:
     params: int
     skip_connections: int  # merges (Add, Concat) of two computed branches
     inputs: list[list[int | None]]  # each graph input's shape, None where it is free
+    outputs: list[list[int | None]] = field(default_factory=list)  # each output's shape
 
 
 def exported_path(root: Path, relative: str) -> Path:
     """``root/relative`` when it is a file inside ``root`` within the size limit."""
-    given = root / relative
-    path = given.resolve()
-    if given.is_symlink() or not path.is_relative_to(root.resolve()) or not path.is_file():
-        raise GraphRefused(f"{relative!r} is not a file inside the output folder")
+    try:
+        path = file_inside(root, relative)
+    except ValueError as outside:
+        raise GraphRefused(str(outside)) from None
     size = path.stat().st_size
     if size > MAX_GRAPH_BYTES:
         raise GraphRefused(f"{path.name}: {size} bytes, more than {MAX_GRAPH_BYTES}")
@@ -122,7 +123,7 @@ def summarise_graph(model: onnx.ModelProto) -> GraphSummary:
         if layer is not None and len(layers) < MAX_LAYERS:
             layers.append(layer)
     inputs = [_shape(value) for value in graph.input if value.name not in weights]
-    return GraphSummary(layers, params, skips, inputs)
+    return GraphSummary(layers, params, skips, inputs, [_shape(v) for v in graph.output])
 
 
 def _weight(node: onnx.NodeProto, weights: dict[str, tuple[int, ...]], position: int

@@ -25,16 +25,19 @@ from runner.datasets import (
     torchvision_raw_dir,
 )
 from runner.datasets.drawn_files import copy_drawn
-from runner.datasets.evaluation import evaluation_sets, perturbed_copy
+from runner.datasets.evaluation import EvaluationSets, evaluation_sets, perturbed_copy
+from runner.datasets.layouts import read_public_part
 from runner.datasets.registry import Format, Task
 from runner.datasets.series import csv_text, load_series, public_part
 from runner.i18n.message import Message, msg
 from runner.report.image_grid import SHOWN_IMAGES
 from runner.report.model import Mode
 from runner.sandbox.job import JobDir
-from runner.spec import AssignmentSpec
+from runner.spec import AssignmentSpec, CollectModels
 
 CHECK_MODE_SEED = 0
+RECONSTRUCTED = 1000
+"""Hidden images a generation task's encoder and decoder reconstruct."""
 
 
 @dataclass
@@ -53,13 +56,31 @@ class Truth:
     shown_inputs: np.ndarray | None = None  # the first evaluation inputs, for a report's grid
     image_size: int | None = None  # values in one image (None: the samples are not images)
     num_classes: int | None = None
+    generation: GenerationTruth | None = None  # what generators are compared with
+
+
+@dataclass
+class GenerationTruth:
+    """What a generation task's samples and reconstructions are judged against.
+
+    The hidden images reach only the clean room, after the notebook's sandbox is gone;
+    the public training images are what a memorising generator would copy.
+    """
+
+    dataset: str
+    hidden: np.ndarray  # (n, H, W) as the dataset stores them
+    training: np.ndarray  # the public training images
+    image_shape: tuple[int, ...]
+    samples: int  # drawn from each generator
+    seed: int  # of the latent noise, drawn afresh each grading run
 
 
 def provision(spec: AssignmentSpec, job: JobDir, mode: Mode,
               data_dir: Path | None = None) -> tuple[dict, Truth]:
     """Fill ``job`` for ``spec``; return the probe configuration and the host-side truth."""
     rng = np.random.default_rng(CHECK_MODE_SEED if mode is Mode.check else secrets.randbits(64))
-    probe: dict = {"compat": spec.compat}
+    probe: dict = {"compat": spec.compat,
+                   "saved_images": any(c.kind == "saved_image" for c in spec.checks)}
     truth = Truth()
     if spec.collect.models is not None:
         probe["models"], loaders = _models(spec, job, mode, data_dir, rng, truth)
@@ -89,6 +110,8 @@ def _models(spec: AssignmentSpec, job: JobDir, mode: Mode, data_dir: Path | None
         truth.image_size = int(np.prod(dataset.sample.shape))
     truth.num_classes = len(dataset.classes) or None
     loaders = _provide_loaders(dataset, job, data_dir)
+    if collect.task == "generation":
+        return _generation(collect, dataset, sets, job, mode, rng, truth, data_dir), loaders
     config: dict = {"task": dataset.task.value, "max_models": 32}
     if dataset.task is Task.forecasting:
         period = dataset.series.period if dataset.series else None
@@ -117,6 +140,27 @@ def _models(spec: AssignmentSpec, job: JobDir, mode: Mode, data_dir: Path | None
         np.save(job.data / f"{name}.npy", np.ascontiguousarray(array))
         config[name] = job.seen(job.data / f"{name}.npy")
     return config, loaders
+
+
+def _generation(collect: CollectModels, dataset: DatasetSpec, sets: EvaluationSets,
+                job: JobDir, mode: Mode, rng: np.random.Generator, truth: Truth,
+                data_dir: Path | None) -> dict:
+    """The probe gets public images to export the parts with; the hidden ones stay here
+    until the clean room (runner/cleanroom.py) compares the parts' outputs with them."""
+    hidden = sets.eval_x[:max(collect.samples, RECONSTRUCTED)]
+    training, _ = read_public_part(public_cache(dataset, data_dir), dataset, "train")
+    truth.task, truth.labels = "generation", None
+    truth.generation = GenerationTruth(
+        dataset.name, hidden, training, tuple(dataset.sample.shape), collect.samples,
+        CHECK_MODE_SEED if mode is Mode.check else int(rng.integers(2**31)))
+    truth.evaluation_set = msg("evaluation.generation",
+                               samples=msg("unit.sample", n=collect.samples),
+                               images=msg("unit.image", n=min(RECONSTRUCTED, len(hidden))),
+                               set=sets.description)
+    path = job.data / "calibration_inputs.npy"
+    np.save(path, np.ascontiguousarray(sets.calibration_x))
+    return {"task": "generation", "max_models": 32, "calibration_inputs": job.seen(path),
+            "image_shape": list(dataset.sample.shape)}
 
 
 def _provide_loaders(dataset: DatasetSpec, job: JobDir, data_dir: Path | None) -> dict:

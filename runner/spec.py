@@ -8,7 +8,7 @@ name the file, the field and the line.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -60,6 +60,19 @@ class CollectModels(_Spec):
     clean_room: bool = Field(True, description="Score models on what their exported "
                              "graphs compute in a second sandbox that never ran student code, "
                              "and read their architecture from the graph.")
+    task: Literal["generation"] | None = Field(
+        None, description="What the models do with the dataset's images, when it is not the "
+        "dataset's own task: generation (a VAE's decoder, a GAN's generator) is scored on "
+        "samples and reconstructions the clean room computes.")
+    samples: int = Field(2000, ge=100, le=10000, description="Generation: images drawn "
+                         "from each generator, and hidden images they are compared with.")
+
+    @model_validator(mode="after")
+    def _generation_in_clean_room(self) -> CollectModels:
+        if self.task == "generation" and not self.clean_room:
+            raise ValueError("generation is scored only in the clean room: the hidden images "
+                             "never enter the notebook's sandbox; set clean_room: true")
+        return self
 
 
 class Arguments(_Spec):

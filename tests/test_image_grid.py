@@ -17,6 +17,8 @@ from runner.report.image_grid import (
     RIGHT,
     SCALE,
     SHOWN_IMAGES,
+    reconstruction_grid,
+    samples_grid,
     segmentation_grid,
 )
 from tests.test_report_render import autograd_report
@@ -56,3 +58,19 @@ def test_the_html_report_shows_the_grid_inline_with_its_rows_explained_in_russia
     assert f'src="data:image/png;base64,{grid.png}"' in html
     assert "Что выдала модель" in html and "скрытые изображения" in html
     assert "#1 &lt;unet&gt;" in html and "<unet>" not in html
+
+
+def test_samples_are_drawn_as_they_are_two_rows_of_eight_and_reconstructions_below_inputs():
+    faint = np.full((20, 6, 6), 40, np.uint8)  # a faint sample must stay faint
+    grid = samples_grid(faint, "#1 generator")
+    assert grid.key == "samples" and grid.rows == ["sample", "sample"]
+    image = _pixels(grid.png)
+    cell = (6 + GAP) * SCALE
+    assert image.shape[:2] == (2 * cell - GAP * SCALE, SHOWN_IMAGES * cell - GAP * SCALE)
+    assert tuple(image[0, 0]) == (40, 40, 40)
+    hidden = np.zeros((8, 6, 6), np.uint8)
+    rebuilt = np.full((8, 6, 6), 255, np.uint8)
+    grid = reconstruction_grid(hidden, rebuilt, "#0 vae")
+    assert grid.rows == ["input", "reconstruction"]
+    image = _pixels(grid.png)
+    assert tuple(image[0, 0]) == (0, 0, 0) and tuple(image[cell, 0]) == (255, 255, 255)

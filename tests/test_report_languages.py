@@ -303,7 +303,7 @@ def test_every_report_message_the_renderers_use_is_in_both_catalogues() -> None:
                                              "input_format")}
     used |= {f"report.layer.{c}" for c in ("kind", "type", "name", "channels", "kernel",
                                             "params", "output_shape")}
-    used |= {f"report.grid.{key}{alt}" for key in ("segmentation",)  # the grids drawn so far
+    used |= {f"report.grid.{key}{alt}" for key in ("segmentation", "samples", "reconstructions")
              for alt in ("", ".alt")}
     assert len(used) > 80
     for language in ("en", "ru"):

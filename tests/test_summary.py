@@ -13,7 +13,7 @@ from runner import assignments
 from runner.batch.gradebook import Grade
 from runner.batch.run import student_folder
 from runner.batch.summary import render_summary, write_summary
-from runner.report.image_grid import segmentation_grid
+from runner.report.image_grid import reconstruction_grid, samples_grid, segmentation_grid
 from runner.spec import local_text
 from tests.test_report_render import autograd_report
 
@@ -199,3 +199,22 @@ def test_each_students_masks_are_shown_from_their_report_and_a_broken_report_is_
     assert "<code>ivanov</code>" in section and "petrova" not in section
     assert HOSTILE not in page and "#0 &lt;script&gt;" in section
     assert "What the models produced" not in render_summary(SPEC, grades, [])
+
+
+def test_a_generation_class_shows_samples_and_reconstructions_each_under_its_words(
+        tmp_path: Path):
+    images = np.full((16, 4, 4), 200, np.uint8)
+    grids = [samples_grid(images, "#0 vae"), reconstruction_grid(images, images, "#0 vae")]
+    grades = [_grade("ivanov", "graded", ALL), _grade("petrova", "graded", ALL)]
+    for grade in grades:
+        folder = tmp_path / grade.report_dir
+        folder.mkdir(parents=True)
+        (folder / "report.json").write_text(
+            autograd_report().model_copy(update={"grids": grids}).model_dump_json())
+    page = write_summary(SPEC, grades, [], tmp_path).read_text()
+    section = page[page.index("What the models produced"):]
+    samples_at = section.index("samples of their best generator")
+    rebuilt_at = section.index("reconstructions (bottom)")
+    assert samples_at < rebuilt_at
+    assert section[samples_at:rebuilt_at].count("<figure>") == 2  # one a student
+    assert section[rebuilt_at:].count("<figure>") == 2

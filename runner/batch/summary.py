@@ -369,25 +369,22 @@ def _everyone(t: Translator, spec: AssignmentSpec, grades: list[Grade]) -> str:
 
 def _grids(t: Translator, grades: list[Grade], grids: Mapping[str, Sequence[ImageGrid]]
            ) -> str:
-    """Each student's grids (hidden images, true and predicted masks), side by side."""
-    figures = []
+    """Each student's grids side by side, one group per kind (masks; samples,
+    reconstructions), each with what its images are."""
+    groups: dict[str, list[str]] = {}
     for grade in grades:
         for grid in grids.get(grade.student, ()):
-            figures.append(
+            groups.setdefault(grid.key, []).append(
                 f'<figure><img class="grid" src="data:image/png;base64,{grid.png}" '
                 f'alt="{_e(t(f"report.grid.{grid.key}.alt", model=grid.model or ""))}">'
                 f"<figcaption>{_student(grade)} · {_e(grid.model or '')} · "
                 f"{_link(t, grade)}</figcaption></figure>")
-    if not figures:
+    if not groups:
         return ""
-    return (f"<h2>{sentence(t, 'batch.grids.heading')}</h2>\n"
-            f"<p>{sentence(t, f'batch.grids.{grids_key(grids)}')}</p>\n"
-            f'<div class="plots">\n' + "\n".join(figures) + "\n</div>")
-
-
-def grids_key(grids: Mapping[str, Sequence[ImageGrid]]) -> str:
-    """The kind of grid the students' reports have (one assignment: one kind)."""
-    return next((grid.key for found in grids.values() for grid in found), "segmentation")
+    return f"<h2>{sentence(t, 'batch.grids.heading')}</h2>\n" + "\n".join(
+        f"<p>{sentence(t, f'batch.grids.{key}')}</p>\n"
+        f'<div class="plots">\n' + "\n".join(figures) + "\n</div>"
+        for key, figures in groups.items())
 
 
 def report_grids(out_dir: Path, grades: list[Grade]) -> dict[str, list[ImageGrid]]:

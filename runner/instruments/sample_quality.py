@@ -81,10 +81,13 @@ def judge_samples(network: FeatureNetwork, samples: np.ndarray, reference: np.nd
 
 def nearest_distances(samples: np.ndarray, training: np.ndarray, chunk: int = 256
                       ) -> np.ndarray:
-    """Per sample: RMS pixel distance (0..1 scale) to its nearest training image."""
-    flat_train = unit_scale(training).reshape(len(training), -1)
+    """Per sample: RMS pixel distance (0..1 scale) to its nearest training image.
+
+    In float32, twice as fast as float64: its rounding moves a distance by about 2e-4,
+    far below ``MEMORISED_DISTANCE``."""
+    flat_train = unit_scale(training, np.float32).reshape(len(training), -1)
     train_sq = np.einsum("ij,ij->i", flat_train, flat_train)
-    flat = unit_scale(samples).reshape(len(samples), -1)
+    flat = unit_scale(samples, np.float32).reshape(len(samples), -1)
     found = np.empty(len(flat))
     for start in range(0, len(flat), chunk):
         part = flat[start:start + chunk]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ def install(config_path: str | os.PathLike[str]) -> None:
     if STATE.installed:
         return
     STATE.installed = True
+    STATE.started = time.time()
     from .batches import install_keras_batches, install_torchvision_batches
     from .datasets import install_torchvision
     from .loader_calls import install_loader_watch
@@ -101,11 +103,22 @@ def finish() -> Path:
             STATE.note("note.probe.not_measured", error=f"{type(exc).__name__}: {exc}")
     for index, spec in enumerate(STATE.config.get("functions") or []):
         functions.append(evaluate(spec, index, namespace, out_dir))
+    images: list[dict[str, Any]] = []
+    if STATE.config.get("saved_images"):
+        from .saved_images import save_images
+
+        try:
+            from .files import working_folder
+
+            images = save_images(Path(working_folder()), STATE.started, out_dir)
+        except Exception as exc:
+            STATE.note("note.probe.images_not_saved", error=f"{type(exc).__name__}: {exc}")
     path = out_dir / "measurements.json"
 
     def save() -> None:
         save_json(path, {"schema": 1, "models": models, "functions": functions,
-                         "notes": list(STATE.notes), "loaders": list(STATE.loaders)})
+                         "notes": list(STATE.notes), "loaders": list(STATE.loaders),
+                         "saved_images": images})
 
     save()
     if models:  # then the graphs, which may take a while or fail

@@ -107,10 +107,49 @@ def _classify(index: int, predict: Any, model: dict[str, Any], inputs: dict[str,
         record["perturbed_predictions"] = relative
 
 
+def generate(model: dict[str, Any], inputs: dict[str, np.ndarray], plan: dict[str, Any],
+             out: Path) -> dict[str, Any]:
+    """A generative model's record: its decoder's samples of the host's noise and, with an
+    encoder, the hidden images rebuilt through both, as 8-bit images."""
+    from .generation import reconstructions, samples_from
+
+    index = int(model["index"])
+    record: dict[str, Any] = {"index": index, "samples": None, "reconstructions": None,
+                              "seconds": None, "error": None}
+    started = time.perf_counter()
+    shape = [int(d) for d in plan["image_shape"]]
+    try:
+        decode = _session(Path(model["decoder"]["graph"]))
+        samples = samples_from(decode, model["decoder"]["input"], int(plan["samples"]),
+                               int(plan["seed"]), shape)
+        record["samples"] = _save_images(out, f"cleanroom/model_{index}_samples.npy", samples)
+        if model.get("encoder"):
+            encode = _session(Path(model["encoder"]["graph"]))
+            hidden = inputs["hidden_images"][:int(plan["reconstructed"])]
+            rebuilt, _ = reconstructions(encode, decode, model["encoder"]["input"],
+                                         inputs["calibration_inputs"][:200], hidden, shape)
+            record["reconstructions"] = _save_images(
+                out, f"cleanroom/model_{index}_reconstructions.npy", rebuilt)
+    except Exception as exc:
+        record["error"] = f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]
+    record["seconds"] = round(time.perf_counter() - started, 3)
+    return record
+
+
+def _save_images(out: Path, relative: str, images: np.ndarray) -> str:
+    """Images on 0..1 as 8-bit pixels: a quarter of the bytes, within 0.002 of each value."""
+    save_npy(out / relative, np.rint(np.clip(images, 0, 1) * 255).astype(np.uint8))
+    return relative
+
+
 def main(job_path: str) -> None:
     job = json.loads(Path(job_path).read_text())
     out = Path(job["out_dir"])
     inputs = {name: np.load(path, allow_pickle=False) for name, path in job["inputs"].items()}
+    if job.get("generation"):
+        save_json(out / "cleanroom.json", {"models": [
+            generate(model, inputs, job["generation"], out) for model in job["models"]]})
+        return
     horizon = job.get("horizon")
     pixels = tuple(int(v) for v in job["pixels"]) if job.get("pixels") else None
     records = [evaluate(model, inputs, out, None if horizon is None else int(horizon), pixels)

@@ -5,16 +5,19 @@ a GAN on its generator's samples: the clean room needs the halves apart. Which p
 which is decided on the host, from each graph's own inputs and outputs; here every
 candidate is exported:
 
-- Keras: each model the trained one holds (``self.encoder``, ``self.decoder``, nested
+- Keras: the trained model itself (a generator trained in a ``GradientTape`` loop), then
+  each model it holds (``self.encoder``, ``self.decoder``, nested
   models). A functional model with several outputs is cut at its first one (a VAE
   encoder's ``z_mean``): the sampling layer after it draws random numbers, which the
   ONNX converter cannot express, and a reconstruction needs only the mean.
-- PyTorch: each child network, and the methods ``encode`` and ``decode`` where the
-  module has them (the PyTorch example's VAE keeps single ``Linear`` layers as children
-  and its halves as methods); a decoder method's latent size is read from ``encode``.
+- PyTorch: the trained module itself, each child network, and the methods ``encode``
+  and ``decode`` where the module has them (the PyTorch example's VAE keeps single
+  ``Linear`` layers as children and its halves as methods); a decoder method's latent
+  size is read from ``encode``.
 
 Example inputs are public images in the layout the part declares, or zeros of its latent
-size. Nothing here is scored: the host reads the graphs as data.
+size (a DCGAN generator's (C, 1, 1) included). Nothing here is scored: the host reads
+the graphs as data.
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ def _example(shape: Shape, images: np.ndarray) -> np.ndarray | None:
     size = math.prod(images.shape[1:])
     if len(shape) == 1 and shape[0] and shape[0] < size // 4:
         return np.zeros((2, shape[0]), np.float32)
+    if len(shape) == 3 and shape[0] and shape[0] > 3 and shape[1:] == [None, None]:
+        return np.zeros((2, shape[0], 1, 1), np.float32)  # noise as 1x1 channels (DCGAN)
     if None in shape and len(shape) == 3 and shape[0] in (1, 3):  # (C, ?, ?): channels first
         return np.ascontiguousarray(np.moveaxis(
             images.reshape(len(images), *images.shape[1:3], -1), -1, 1), dtype=np.float32)
@@ -63,11 +68,11 @@ def _example(shape: Shape, images: np.ndarray) -> np.ndarray | None:
 
 
 def keras_candidates(model: Any, images: np.ndarray) -> list[Candidate]:
-    """The models ``model`` holds, each cut at its first output."""
+    """``model`` and the models it holds, each cut at its first output."""
     from .keras_model import KerasModel
 
     found = []
-    for name, value in keras_held(model):
+    for name, value in [("", model), *keras_held(model)]:
         inputs, outputs = keras_signature(value)
         if not inputs or not outputs:
             continue
@@ -87,11 +92,15 @@ def keras_candidates(model: Any, images: np.ndarray) -> list[Candidate]:
 
 
 def torch_candidates(torch: Any, module: Any, images: np.ndarray) -> list[Candidate]:
-    """Child networks of ``module``, and its ``encode`` and ``decode`` methods."""
+    """``module``, its child networks, and its ``encode`` and ``decode`` methods."""
     from .parts import torch_parts
     from .torch_model import TorchModel
 
     found = []
+    inputs, _ = torch_signature(module)
+    own = _example(inputs[0], images) if inputs else None  # what the module itself takes
+    if own is not None:
+        found.append(Candidate("", TorchModel(torch, module), own))
     children = dict(module.named_children())
     for part in torch_parts(module):
         child = children[part["name"]]
@@ -100,18 +109,20 @@ def torch_candidates(torch: Any, module: Any, images: np.ndarray) -> list[Candid
         if example is not None:
             found.append(Candidate(part["name"], TorchModel(torch, child), example))
     encode, decode = (getattr(module, n, None) for n in ("encode", "decode"))
-    inputs, _ = torch_signature(module)
-    example = _example(inputs[0], images) if inputs else None
-    if callable(encode) and example is not None:
-        wrapped = _method(torch, module, "encode")
-        found.append(Candidate("encode", TorchModel(torch, wrapped), example))
+    if callable(encode) and own is not None:
+        found.append(Candidate("encode", TorchModel(torch, _method(torch, module, "encode")),
+                               own))
         if callable(decode):
-            with torch.no_grad():
-                codes = encode(torch.from_numpy(example))
+            try:
+                with torch.no_grad():
+                    codes = encode(torch.from_numpy(own))
+            except Exception:  # the export of ``encode`` will say why
+                codes = None
             first = codes[0] if isinstance(codes, tuple | list) else codes
-            latent = np.zeros((2, int(first.shape[-1])), np.float32)
-            found.append(Candidate("decode", TorchModel(torch, _method(torch, module,
-                                                                       "decode")), latent))
+            if first is not None and hasattr(first, "shape"):
+                latent = np.zeros((2, int(first.shape[-1])), np.float32)
+                found.append(Candidate("decode", TorchModel(
+                    torch, _method(torch, module, "decode")), latent))
     return found[:MAX_PARTS]
 
 
@@ -131,11 +142,13 @@ def _method(torch: Any, module: Any, name: str) -> Any:
 def export_parts(index: int, candidates: list[Candidate], out_dir: Path,
                  on_error: Callable[[str, str], None]) -> list[dict[str, Any]]:
     """Each candidate as ``graphs/model_<index>_<n>.onnx`` with its reference outputs:
-    records ``{name, graph, reference_outputs, graph_error, export_seconds}``."""
+    records ``{name, graph, reference_outputs, graph_error, export_seconds, input}``, where
+    ``input`` is the per-sample shape the part was exported with."""
     records = []
     for number, candidate in enumerate(candidates):
         record: dict[str, Any] = {"name": candidate.name, "graph": None, "graph_error": None,
-                                  "reference_outputs": None, "export_seconds": None}
+                                  "reference_outputs": None, "export_seconds": None,
+                                  "input": [int(d) for d in candidate.example.shape[1:]]}
         export(f"{index}_{number}", candidate.adapter, candidate.example, record, out_dir)
         if record["graph_error"]:
             on_error(candidate.name, record["graph_error"])

@@ -136,6 +136,12 @@ def urlopen_public(url: Any, *args: Any, **kwargs: Any) -> Any:
     return _original_urlopen(url, *args, **kwargs)
 
 
+def working_folder() -> str:
+    """The notebook's working folder, as it was when the kernel started (a notebook may
+    ``chdir`` away from it)."""
+    return _working_folder
+
+
 def install_files() -> None:
     """Replace ``open`` (also IPython's own, in the notebook's namespace) and ``urlopen``."""
     global _working_folder

@@ -82,3 +82,66 @@ def through_bottleneck(encode: Predict, decode: Predict, inputs: np.ndarray) -> 
         raise ValueError(f"the encoder's first output has shape {list(codes.shape)}; a "
                          f"latent vector per input was expected")
     return np.asarray(decode(codes))
+
+
+BATCH = 500
+SCALINGS = ((1 / 255, 0.0), (2 / 255, -1.0), (1.0, 0.0))
+"""Input scalings an encoder is tried with, on raw 0..255 pixels: 0..1, -1..1, as they are."""
+
+
+def batched(predict: Predict, inputs: np.ndarray, first_only: bool = True) -> np.ndarray:
+    """``predict`` over ``inputs`` in batches of ``BATCH``; the first output of each call."""
+    parts = []
+    for start in range(0, len(inputs), BATCH):
+        out = predict(inputs[start:start + BATCH])
+        parts.append(first_output(out) if first_only else np.asarray(out))
+    return np.concatenate(parts) if parts else np.zeros((0,), np.float32)
+
+
+def laid_out(images: np.ndarray, layout: Sequence[int]) -> np.ndarray:
+    """Images (n, H, W[, C]) in a part's per-sample ``layout``: channels first when it
+    starts with the channel count, else the same values reshaped (flat, or channels last)."""
+    images = np.asarray(images, np.float32)
+    channels = images.shape[3] if images.ndim == 4 else 1
+    if len(layout) == 3 and layout[0] == channels and channels > 1:
+        images = np.moveaxis(images, -1, 1)
+    return np.ascontiguousarray(images.reshape(len(images), *layout))
+
+
+def samples_from(decode: Predict, layout: Sequence[int], count: int, seed: int,
+                 image_shape: Sequence[int]) -> np.ndarray:
+    """``count`` images on 0..1 the decoder makes of the host's noise, laid out as it takes
+    it ((L,), or (L, 1, 1) for a DCGAN generator)."""
+    latent = math.prod(layout)
+    noise = latent_noise(count, latent, seed).reshape(count, *layout)
+    return as_images(batched(decode, noise, first_only=False), image_shape)
+
+
+def reconstructions(encode: Predict, decode: Predict, layout: Sequence[int],
+                    calibration: np.ndarray, hidden: np.ndarray,
+                    image_shape: Sequence[int]) -> tuple[np.ndarray, float]:
+    """The hidden images on 0..1 as the decoder rebuilds them from the encoder's first
+    output, with the input scaling that rebuilds the public calibration images best;
+    and that scaling's RMSE on them."""
+    target = calibration.astype(np.float64) / 255
+    best: tuple[float, float, float] | None = None
+    for scale, shift in SCALINGS:
+        try:
+            rebuilt = _rebuilt(encode, decode, calibration, scale, shift, layout, image_shape)
+        except Exception:  # a scaling the graph cannot take (NaNs, overflow)
+            continue
+        error = float(np.sqrt(np.mean((rebuilt - target.reshape(rebuilt.shape)) ** 2)))
+        if np.isfinite(error) and (best is None or error < best[0]):
+            best = (error, scale, shift)
+    if best is None:
+        raise ValueError("the encoder and decoder rebuild no public image under any scaling")
+    error, scale, shift = best
+    return _rebuilt(encode, decode, hidden, scale, shift, layout, image_shape), error
+
+
+def _rebuilt(encode: Predict, decode: Predict, images: np.ndarray, scale: float,
+             shift: float, layout: Sequence[int], image_shape: Sequence[int]) -> np.ndarray:
+    inputs = laid_out(images.astype(np.float32) * scale + shift, layout)
+    outputs = through_bottleneck(lambda x: batched(encode, x),
+                                 lambda z: batched(decode, z, first_only=False), inputs)
+    return as_images(outputs, image_shape)

@@ -98,7 +98,7 @@ def measure_one(index: int, trained: Trained, data: dict[str, Any], namespace: d
         "input": None, "calibration_accuracy": None, "calibration_metrics": {},
         "predictions": None, "error": None, "graph": None, "graph_error": None,
         "reference_outputs": None, "export_seconds": None, "inputs": [], "outputs": [],
-        "parts": []}
+        "parts": [], "graphs": []}
     try:
         if trained.dataset is not None and not (trained.stats and trained.stats.has_moments()):
             from .track_keras import dataset_stats
@@ -109,6 +109,10 @@ def measure_one(index: int, trained: Trained, data: dict[str, Any], namespace: d
             record["params"] = adapter.param_count()
             if data["task"] == "forecasting":
                 _forecast(index, adapter, trained, data, record, out_dir)
+            elif data["task"] == "generation":
+                _describe_layers(index, adapter, None, record)
+                _EXAMPLES[index] = (trained, data["calib_x"][:8])
+                _PARTS.add(index)
             else:
                 _classify(index, adapter, trained, data, record, out_dir)
     except Exception as exc:
@@ -204,7 +208,12 @@ def measure_models(spec: dict[str, Any], namespace: dict[str, Any],
                    out_dir: Path) -> list[dict[str, Any]]:
     """Records for the trained models, at most ``max_models`` of them."""
     task = str(spec.get("task", "classification"))
-    if task == "forecasting":
+    if task == "generation":
+        calib_x = _load(spec.get("calibration_inputs"))
+        if calib_x is None:
+            raise ValueError("config models.calibration_inputs is missing")
+        data = {"task": task, "calib_x": calib_x}
+    elif task == "forecasting":
         from .forecast import fitted_scalers
 
         history = _load(spec.get("history"))
@@ -232,6 +241,7 @@ def measure_models(spec: dict[str, Any], namespace: dict[str, Any],
     if len(models) > limit:
         STATE.note("note.probe.too_many_models", n=len(models), limit=limit)
     _EXAMPLES.clear()
+    _PARTS.clear()
     return [measure_one(i, trained, data, namespace, out_dir)
             for i, trained in enumerate(models[:limit])]
 
@@ -239,6 +249,8 @@ def measure_models(spec: dict[str, Any], namespace: dict[str, Any],
 EXPORT_BUDGET_SECONDS = 120
 _EXAMPLES: dict[int, tuple[Trained, np.ndarray]] = {}
 """Model index -> the model and public inputs in its format, kept for the export."""
+_PARTS: set[int] = set()
+"""Indices of models whose parts are exported apart (generation)."""
 
 
 def export_models(records: list[dict[str, Any]], out_dir: Path) -> None:
@@ -258,7 +270,29 @@ def export_models(records: list[dict[str, Any]], out_dir: Path) -> None:
             continue
         trained, example = _EXAMPLES[index]
         try:
+            if index in _PARTS:  # generation: the parts, each of its own
+                _export_parts(index, trained, example, record, out_dir)
+                continue
             with _adapted(index, trained) as adapter:
                 export(index, adapter, example, record, out_dir)
         except Exception as exc:
             record["graph_error"] = _error(exc)
+
+
+def _export_parts(index: int, trained: Trained, images: np.ndarray, record: dict[str, Any],
+                  out_dir: Path) -> None:
+    """A generative model's parts, each exported as a graph of its own (the model itself
+    first): the host tells from each graph which is the decoder and which the encoder."""
+    from .export_parts import export_parts, keras_candidates, torch_candidates
+
+    images = images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images
+    if trained.framework == "pytorch":
+        candidates = torch_candidates(sys.modules["torch"], trained.model, images)
+    else:
+        candidates = keras_candidates(trained.model, images)
+
+    def failed(name: str, error: str) -> None:
+        STATE.note("note.probe.part_not_exported", model=index, part=name or "-",
+                   error=error[:300])
+
+    record["graphs"] = export_parts(index, candidates, out_dir, failed)

@@ -78,6 +78,7 @@ class ProbeState:
     notes: list[dict[str, Any]] = field(default_factory=list)  # {"id", "params"}
     loaders: list[str] = field(default_factory=list)  # dataset loaders called: keras:cifar10
     installed: bool = False
+    started: float = 0.0  # time.time() at install: files older than this are the grader's
     _counter: itertools.count = field(default_factory=itertools.count)
 
     def next_order(self) -> int:

@@ -95,6 +95,7 @@ summary { cursor: pointer; font-weight: 600; }
 figure { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 8px; }
 figure svg { width: 100%; height: auto; display: block; }
 img.grid { max-width: 100%; height: auto; display: block; image-rendering: pixelated; }
+img.saved { min-width: 112px; max-width: 100%; display: block; image-rendering: pixelated; }
 figcaption { color: var(--muted); font-size: .85em; }
 .error { color: var(--bad); }
 footer { margin-top: 40px; color: var(--muted); font-size: .8em; }
@@ -267,6 +268,21 @@ def _grids(report: Report, t: Translator) -> str:
     return f"<h2>{_e(t('report.heading.grids'))}</h2>\n{figures}"
 
 
+def _saved_images(report: Report, t: Translator) -> str:
+    """The images the notebook saved, as the host redrew them."""
+    if not report.saved_images:
+        return ""
+    figures = []
+    for image in report.saved_images:
+        caption = t("report.saved_image.caption", name=image.name, width=image.width,
+                    height=image.height)
+        figures.append(f'<figure><img class="saved" src="data:image/png;base64,{image.png}" '
+                       f'alt="{_e(image.name)}"><figcaption>{_e(caption)}</figcaption>'
+                       "</figure>")
+    return (f"<h2>{_e(t('report.heading.saved_images'))}</h2>\n"
+            f"<p>{_e(t('report.saved_images.intro'))}</p>\n" + "\n".join(figures))
+
+
 def _execution(report: Report, t: Translator) -> str:
     run = report.execution
     failed = failed_cells(run.cells)
@@ -306,7 +322,7 @@ def render_html(report: Report) -> str:
     t = Translator(report.language)
     body = "\n".join(part for part in (_header(report, t), _checks(report, t),
                                        _models(report, t), _plots(report, t),
-                                       _grids(report, t),
+                                       _grids(report, t), _saved_images(report, t),
                                        _execution(report, t), _notes(report, t))
                      if part)
     title = (f"{report.assignment_title}: "

@@ -68,3 +68,31 @@ def _encode(rows: list[list[np.ndarray]]) -> str:
     buffer = io.BytesIO()
     Image.fromarray(canvas).save(buffer, format="PNG", optimize=True)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+SAMPLE_ROWS = 2
+
+
+def samples_grid(samples: np.ndarray, model: str) -> ImageGrid:
+    """Two rows of a generator's samples of the grader's noise (8-bit images)."""
+    n = min(SHOWN_IMAGES * SAMPLE_ROWS, len(samples))
+    images = [_grey_fixed(samples[i]) for i in range(n)]
+    rows = [images[start:start + SHOWN_IMAGES] for start in range(0, n, SHOWN_IMAGES)]
+    return ImageGrid(key="samples", model=model, rows=["sample"] * len(rows),
+                     png=_encode(rows))
+
+
+def reconstruction_grid(hidden: np.ndarray, rebuilt: np.ndarray, model: str) -> ImageGrid:
+    """Hidden images above the same images as ``model`` rebuilt them (8-bit images)."""
+    n = min(SHOWN_IMAGES, len(hidden), len(rebuilt))
+    return ImageGrid(key="reconstructions", model=model, rows=["input", "reconstruction"],
+                     png=_encode([[_grey_fixed(hidden[i]) for i in range(n)],
+                                  [_grey_fixed(rebuilt[i]) for i in range(n)]]))
+
+
+def _grey_fixed(image: np.ndarray) -> np.ndarray:
+    """An 8-bit grey image as RGB bytes, unstretched: a faint sample must look faint."""
+    pixels = np.asarray(image, np.uint8)
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    return np.repeat(pixels[..., None], 3, axis=-1)

@@ -15,8 +15,9 @@ from pydantic import BaseModel, Field
 from runner.i18n.message import Message
 from runner.measurements import Layer
 
-REPORT_SCHEMA_VERSION = 5
-"""5: grids of images the grader drew (``grids``), e.g. hidden images and predicted masks;
+REPORT_SCHEMA_VERSION = 6
+"""6: images the notebook saved (``saved_images``), redrawn by the host;
+5: grids of images the grader drew (``grids``), e.g. hidden images and predicted masks;
 4: models' details and why a run stopped as data; 3: the language and every message
 also as data (id and parameters), to render again;
 2: the task, metrics per model and baseline forecasts' metrics (1: accuracy only)."""
@@ -110,6 +111,15 @@ class SandboxInfo(BaseModel):
 GridRow = Literal["input", "truth", "predicted", "sample", "reconstruction"]
 
 
+class SavedImage(BaseModel):
+    """An image the notebook saved, decoded and redrawn by the host (at most 512 px)."""
+
+    name: str = Field(max_length=200, description="Its path in the notebook's folder.")
+    width: int = Field(ge=1, description="Of the file as saved.")
+    height: int = Field(ge=1)
+    png: str = Field(max_length=4_000_000, pattern=r"^[A-Za-z0-9+/]*={0,2}$")
+
+
 class ImageGrid(BaseModel):
     """Images the grader drew on the host, a row each of ``rows``, as one base64 PNG."""
 
@@ -159,6 +169,8 @@ class Report(BaseModel):
     series: ForecastSeries | None = Field(default=None, description="Forecasting only.")
     grids: list[ImageGrid] = Field(default_factory=list, description="Images the grader "
                                    "drew: hidden inputs, true and predicted masks, samples.")
+    saved_images: list[SavedImage] = Field(default_factory=list, description="Images the "
+                                           "notebook saved, as the host redrew them.")
     execution: Execution
     sandbox: SandboxInfo
     notes: list[str] = Field(default_factory=list)
