@@ -30,7 +30,7 @@ if [[ ! -x .venv/bin/python ]]; then
   echo "setup: creating .venv"
   "$PYTHON" -m venv .venv
 fi
-if ! .venv/bin/python -c "import runner, docker, sqlalchemy, sklearn, onnx, babel, ray, psycopg, torch, torchvision, tensorflow, pytest, hypothesis, playwright, onnxruntime, tf2onnx" 2>/dev/null; then
+if ! .venv/bin/python -c "import runner, docker, sqlalchemy, sklearn, onnx, babel, ray, psycopg, torch, torchvision, tensorflow, pytest, hypothesis, playwright, onnxruntime, tf2onnx, fastapi, uvicorn, jinja2, multipart" 2>/dev/null; then
   echo "setup: installing nngrade with PyTorch and TensorFlow into .venv (a few minutes)"
   .venv/bin/pip install --quiet --upgrade pip
   .venv/bin/pip install --quiet -e ".[torch,tensorflow,ray,postgres,dev]"

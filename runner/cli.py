@@ -29,6 +29,8 @@ from runner.cli_batch import batch
 from runner.cli_dataset import dataset_app
 from runner.cli_image import image_app
 from runner.cli_language import Command, Group, choose, help_text
+from runner.cli_rescore import rescore
+from runner.cli_review import review
 from runner.errors import NngradeError
 from runner.grading import grade as grade_notebook
 from runner.i18n.language import choose_language
@@ -83,6 +85,8 @@ def _main(version: Annotated[bool, typer.Option(
 app.add_typer(image_app, name="image")
 app.add_typer(dataset_app, name="dataset")
 app.command(cls=Command, help=help_text("cli.help.batch"))(batch)
+app.command(cls=Command, help=help_text("cli.help.review"))(review)
+app.command(cls=Command, help=help_text("cli.help.rescore"))(rescore)
 
 
 @app.command("list", cls=Command, help=help_text("cli.help.list"))
@@ -115,6 +119,12 @@ def show(assignment_id: Annotated[str, typer.Argument(metavar="ID")],
                       t("cli.show.yes") if check.public else t("cli.show.no"),
                       local_text(check.title, language))
     console.print(table)
+    if spec.rubric:
+        written = Table(t("cli.show.check"), t("cli.show.points"), t("cli.show.what"),
+                        title=t("cli.show.rubric"))
+        for item in spec.rubric:
+            written.add_row(item.id, t.number(item.points, "g"), local_text(item.title, language))
+        console.print(written)
     limits = spec.limits
     console.print(t("cli.show.limits", total=limits.total_seconds, cell=limits.cell_seconds,
                     memory=limits.memory_mb, gpu=t(f"cli.show.gpu.{spec.gpu.value}"),

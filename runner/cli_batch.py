@@ -14,12 +14,16 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from runner import assignments
-from runner.batch.exports import write_grades_csv, write_moodle_worksheet
+from runner.batch.class_files import (
+    ClassInfo,
+    write_class_files,
+    write_class_info,
+    write_pairs,
+)
 from runner.batch.gradebook import Gradebook, default_url
 from runner.batch.intake import collect
 from runner.batch.run import LocalExecutor, run_batch
 from runner.batch.similarity import notebook_code, similar_pairs
-from runner.batch.summary import write_summary
 from runner.cli_language import choose, help_text
 from runner.errors import NngradeError
 from runner.i18n.message import msg
@@ -76,11 +80,15 @@ def batch(
                                regrade=regrade, on_event=progress.event, language=language)
         pairs = similar_pairs({entry.student: notebook_code(entry.notebook)
                                for entry in entries if entry.notebook is not None})
-    students = {entry.student for entry in entries}
-    grades = [g for g in book.all(assignment.spec.id) if g.student in students]
-    path = write_grades_csv(assignment.spec, grades, out)
-    moodle, without_id = write_moodle_worksheet(grades, out, language=result.language)
-    summary = write_summary(assignment.spec, grades, pairs, out, language=result.language)
+    info = ClassInfo(assignment=assignment.spec.id, gradebook=book.url,
+                     language=result.language,
+                     students=sorted({entry.student for entry in entries}))
+    write_class_info(out, info)
+    write_pairs(out, pairs)
+    files = write_class_files(assignment.spec, book, out, info)
+    path, moodle, without_id, summary = (files.grades_csv, files.moodle,
+                                         files.moodle_without_id, files.summary)
+    grades = [state.combined(assignment.spec, result.language) for state in files.states]
     table = Table(t("cli.batch.student"), t("cli.batch.status"), t("cli.batch.score"),
                   t("cli.batch.problem"), title=f"nngrade batch {escape(assignment_id)}")
     for grade in grades:

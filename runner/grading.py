@@ -17,6 +17,7 @@ from graders.architecture import summarise
 from graders.context import ScoredModel
 from graders.metric_checks import best
 from runner import __version__, untrusted_json
+from runner.answers import find_answers
 from runner.archive import is_archive, notebook_from
 from runner.assignments import Assignment
 from runner.cleanroom import CleanRoom, evaluate_graphs, generate_in_clean_room
@@ -53,6 +54,7 @@ from runner.report.model import (
     Report,
     SandboxInfo,
     Status,
+    WrittenAnswer,
 )
 from runner.report.write import write_report
 from runner.sandbox.backends import Backend, RunRequest
@@ -60,7 +62,8 @@ from runner.sandbox.job import JobDir
 from runner.sandbox.watchdog import Supervised
 from runner.saved_images import saved_images
 from runner.scoring import score
-from runner.spec import Limits, local_text
+from runner.scoring_record import ScoringRecord, collection_key, write_record
+from runner.spec import AssignmentSpec, Limits, local_text
 
 ProgressCallback = Callable[[dict], None]
 MAX_EXECUTED_NOTEBOOK_BYTES = 64 * 1024 * 1024
@@ -121,6 +124,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
             source, refused = notebook_from(notebook, Path(tmp) / "submission")
             notes += [msg("note.archive_refused", entry=line) for line in refused]
         submission = read_submission(source)
+        answers = written_answers(spec, submission.notebook, language)
         neutralise(submission)
         clear_outputs(submission)
         notes += large_literals(submission.notebook)
@@ -155,6 +159,8 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         ctx = build_context(mode.value, job.out, run, measurements, truth, stopped, clean,
                             generated, [image.name for image in shown_images])
         checks = score(assignment, ctx, mode, language)
+        version = grader_version(assignment)
+        write_record(out_dir, ScoringRecord(ctx, collection_key(spec), version, mode.value))
         _keep_executed_notebook(job.out / "executed.ipynb", out_dir / "executed.ipynb", notes)
         if run is None:
             notes.append(msg("note.no_execution_record",
@@ -180,7 +186,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         language=language, assignment=spec.id, assignment_title=local_text(spec.title, language),
         assignment_titles=spec.title if isinstance(spec.title, dict) else {},
         notebook=display_name(notebook),
-        submission_sha256=submission.sha256, grader_version=grader_version(assignment),
+        submission_sha256=submission.sha256, grader_version=version, measured_by=version,
         mode=mode, status=status,
         score=round(sum(c.points for c in checks), 2),
         max_score=sum(c.max_points for c in checks),
@@ -188,6 +194,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         evaluation_set_detail=truth.evaluation_set, checks=checks,
         models=[_summary(m, language) for m in ctx.models], baselines=ctx.baselines,
         series=_series(truth), grids=_grids(truth, ctx.models), saved_images=shown_images,
+        answers=answers,
         execution=Execution(
             seconds=round(result.seconds, 1),
             stopped=render(stopped, language) if stopped else None, stopped_detail=stopped,
@@ -207,6 +214,17 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         created=datetime.now(UTC))
     write_report(report, out_dir)
     return report
+
+
+def written_answers(spec: AssignmentSpec, notebook: nbformat.NotebookNode,
+                    language: str) -> list[WrittenAnswer]:
+    """The rubric's answers as the student wrote them, for the report and the review."""
+    return [WrittenAnswer(item=item.id, title=local_text(item.title, language),
+                          points=item.points, found_by=answer.found_by, text=answer.text,
+                          sha256=answer.sha256, cells=list(answer.cells),
+                          context=list(answer.context))
+            for item, answer in zip(spec.rubric, find_answers(notebook, spec.rubric),
+                                    strict=True)]
 
 
 def _generate(backend: Backend, limits: Limits, gpus: list[str], job: JobDir,

@@ -29,8 +29,18 @@ def redraw(out: Path, record: SavedImageRecord) -> SavedImage:
     path = file_inside(out, record.file)
     if path.stat().st_size > MAX_BYTES:
         raise ValueError(f"larger than {MAX_BYTES // 2**20} MiB")
+    png, width, height = redraw_image(path.read_bytes())
+    return SavedImage(name=record.name, width=width, height=height, png=png)
+
+
+def redraw_image(data: bytes, side: int = SHOWN_SIDE) -> tuple[str, int, int]:
+    """A PNG or JPEG from the sandbox, decoded and redrawn as a PNG of at most ``side``
+    pixels a side: its base64 and the original's width and height; ValueError says why not.
+    """
+    if len(data) > MAX_BYTES:
+        raise ValueError(f"larger than {MAX_BYTES // 2**20} MiB")
     try:
-        with Image.open(path, formats=FORMATS) as image:
+        with Image.open(io.BytesIO(data), formats=FORMATS) as image:
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise ValueError(f"{width}×{height} pixels, more than {MAX_PIXELS}")
@@ -42,11 +52,10 @@ def redraw(out: Path, record: SavedImageRecord) -> SavedImage:
         raise ValueError(f"more than {MAX_PIXELS} pixels") from None
     except Exception as error:  # PIL's decoders raise many kinds
         raise ValueError(f"not a readable image ({type(error).__name__})") from None
-    shown.thumbnail((SHOWN_SIDE, SHOWN_SIDE))
+    shown.thumbnail((side, side))
     buffer = io.BytesIO()
     shown.save(buffer, format="PNG", optimize=True)
-    return SavedImage(name=record.name, width=width, height=height,
-                      png=base64.b64encode(buffer.getvalue()).decode("ascii"))
+    return base64.b64encode(buffer.getvalue()).decode("ascii"), width, height
 
 
 def saved_images(out: Path, records: list[SavedImageRecord]

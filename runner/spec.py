@@ -130,6 +130,47 @@ class CheckSpec(_Spec):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class RubricLevel(_Spec):
+    """One level of a written answer's scale: what it takes, and the points it earns."""
+
+    points: float = Field(ge=0)
+    title: LocalText = Field(description="What an answer at this level does.")
+
+
+class AnswerPlace(_Spec):
+    """Where a student writes a written answer. Every place is tried, in this order:
+    cells tagged ``tag``; a heading (any level), a bold line or a line of its own that
+    contains one of ``headings``; the question's own wording. The text that follows,
+    up to the next heading, is the answer."""
+
+    tag: str | None = Field(None, description="A Jupyter cell tag (default: the item's id).")
+    headings: list[str] = Field(default_factory=list, description="Heading texts, any "
+                                "language, matched without case, markup or punctuation.")
+
+
+class RubricItem(_Spec):
+    """A written answer, graded by the instructor in `nngrade review`."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: LocalText
+    points: float = Field(gt=0)
+    question: LocalText = Field(description="The question as the task text asks it.")
+    answer: AnswerPlace = AnswerPlace()
+    levels: list[RubricLevel] = Field(default_factory=list, description="The scale, best "
+                                      "first; without one the instructor enters points.")
+    context_cells: int = Field(2, ge=0, le=10, description="Code cells with output before "
+                               "the answer shown beside it, when the answer has none itself.")
+
+    @model_validator(mode="after")
+    def _levels_within_points(self) -> RubricItem:
+        for level in self.levels:
+            _texts(level.title)
+            if level.points > self.points:
+                raise ValueError(f"a level of {self.id!r} gives {level.points:g} points, "
+                                 f"more than the item's {self.points:g}")
+        return self
+
+
 class AssignmentSpec(_Spec):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: LocalText
@@ -146,23 +187,31 @@ class AssignmentSpec(_Spec):
                          "2 what those removed (np.float, keras.layers.core, lr=, "
                          "fit_generator, ...); each use is listed in the report's notes.")
     checks: list[CheckSpec] = Field(min_length=1)
+    rubric: list[RubricItem] = Field(default_factory=list, description="Written answers the "
+                                     "instructor grades by hand (`nngrade review`).")
 
     @model_validator(mode="after")
     def _titles(self) -> AssignmentSpec:
         _texts(self.title)
-        for check in self.checks:
-            _texts(check.title)
+        for item in [*self.checks, *self.rubric]:
+            _texts(item.title)
         return self
 
     @model_validator(mode="after")
     def _unique_check_ids(self) -> AssignmentSpec:
         seen: set[str] = set()
-        for check in self.checks:
-            if check.id in seen:
-                raise ValueError(f"check id {check.id!r} is used twice")
-            seen.add(check.id)
+        for item in [*self.checks, *self.rubric]:
+            if item.id in seen:
+                raise ValueError(f"check id {item.id!r} is used twice")
+            seen.add(item.id)
         return self
 
     @property
     def max_score(self) -> float:
+        """Points the automatic checks give."""
         return sum(check.points for check in self.checks)
+
+    @property
+    def manual_max_score(self) -> float:
+        """Points the instructor gives for written answers."""
+        return sum(item.points for item in self.rubric)

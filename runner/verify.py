@@ -24,6 +24,8 @@ class Case:
     kind: str  # "reference" or "fixture"
     expect_passed: tuple[str, ...] = ()
     expect_failed: tuple[str, ...] = ()
+    expect_answered: tuple[str, ...] = ()  # rubric items whose written answer must be found
+    expect_unanswered: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -48,7 +50,8 @@ def cases(assignment_id: str, paths: ProjectPaths) -> list[Case]:
     for notebook in sorted((paths.fixtures / assignment_id).glob("*.ipynb")):
         expect = nbformat.read(notebook, as_version=4).metadata.get("nngrade", {}).get("expect", {})
         found.append(Case(assignment_id, notebook, "fixture",
-                          tuple(expect.get("passed", ())), tuple(expect.get("failed", ()))))
+                          tuple(expect.get("passed", ())), tuple(expect.get("failed", ())),
+                          tuple(expect.get("answered", ())), tuple(expect.get("unanswered", ()))))
     return found
 
 
@@ -57,14 +60,22 @@ def judge(case: Case, report: Report, language: str = SOURCE_LANGUAGE) -> list[s
     expected."""
     t = Translator(language)
     outcome = {check.id: check.passed for check in report.checks}
+    answered = {answer.item: bool(answer.text) for answer in report.answers}
     if case.kind == "reference":
         missed = [c for c in report.checks if not c.passed]
-        return [f"{c.id}: {c.points}/{c.max_points}: {c.message}" for c in missed]
+        return [f"{c.id}: {c.points}/{c.max_points}: {c.message}" for c in missed] + [
+            t("cli.verify.answer_not_found", item=item) for item, found in answered.items()
+            if not found]
     problems = [t("cli.verify.expected_to_pass", check=check) for check in case.expect_passed
                 if check in outcome and not outcome[check]]
     problems += [t("cli.verify.expected_to_fail", check=check) for check in case.expect_failed
                  if outcome.get(check)]
-    unknown = set(case.expect_passed + case.expect_failed) - set(outcome)
+    problems += [t("cli.verify.answer_not_found", item=item) for item in case.expect_answered
+                 if answered.get(item) is False]
+    problems += [t("cli.verify.answer_found", item=item) for item in case.expect_unanswered
+                 if answered.get(item)]
+    unknown = (set(case.expect_passed + case.expect_failed) - set(outcome)) | (
+        set(case.expect_answered + case.expect_unanswered) - set(answered))
     problems += [t("cli.verify.no_such_check", check=check) for check in sorted(unknown)]
     return problems
 

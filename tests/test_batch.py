@@ -6,13 +6,11 @@ import csv
 import importlib.util
 import json
 import os
-import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -356,33 +354,6 @@ def test_gradebook_replaces_a_students_row_and_knows_what_is_current(tmp_path):
     assert not again.is_current("hw", "ivanov", "aa", "1.0+a")  # the notebook changed
     assert not again.is_current("hw", "ivanov", "bb", "1.0+b")  # the grader changed
     assert not again.is_current("hw", "petrov", None, "1.0+a")  # problems are looked at again
-
-
-@pytest.fixture
-def postgres_url():
-    """A real PostgreSQL server of its own, on a Unix socket, for the length of one test."""
-    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not bins or shutil.which("runuser") is None or importlib.util.find_spec("psycopg") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL (apt-get install postgresql) or psycopg is missing")
-        pytest.skip("no PostgreSQL server binaries or psycopg here")
-    bin_dir = bins[-1].parent
-    root = Path(tempfile.mkdtemp(prefix="nngrade-pg-"))
-    root.chmod(0o755)
-    subprocess.run(["chown", "postgres:", str(root)], check=True)
-
-    def as_postgres(*command: str) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True,
-                       capture_output=True, timeout=120)
-
-    as_postgres(str(bin_dir / "initdb"), "-D", f"{root}/data", "-A", "trust", "-U", "postgres")
-    as_postgres(str(bin_dir / "pg_ctl"), "-D", f"{root}/data", "-w", "-l", f"{root}/log",
-                "-o", f"-k {root} -p 55432 -c listen_addresses=''", "start")
-    try:
-        yield f"postgresql+psycopg://postgres@/postgres?host={root}&port=55432"
-    finally:
-        as_postgres(str(bin_dir / "pg_ctl"), "-D", f"{root}/data", "-m", "immediate", "stop")
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.mark.slow

@@ -9,40 +9,16 @@ Both are caught here.
 
 from __future__ import annotations
 
-import importlib
-import os
 import re
-import shutil
-from pathlib import Path
-
-import pytest
 
 from runner.batch.summary import write_summary
 from runner.report.write import write_report
+from tests.chromium import needs_chromium
 from tests.test_batch_languages import SPEC, three_students
 from tests.test_report_languages import _report
 
-# With CI=true (.ci/run installs Chromium and Playwright) these tests must run, not skip.
-REQUIRED = os.environ.get("CI") == "true"
-sync_api = (importlib.import_module("playwright.sync_api") if REQUIRED
-            else pytest.importorskip("playwright.sync_api", reason="pip install playwright"))
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not REQUIRED and not Path(CHROMIUM).exists(),
-                                reason="no Chromium (apt-get install chromium)")
-# Without the networking flags, Chromium stalls on a closed network.
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+pytestmark = needs_chromium
 GENERIC = {"system-ui", "-apple-system", "sans-serif", "serif", "monospace", "ui-monospace"}
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("profile")), executable_path=CHROMIUM, headless=True,
-            args=FLAGS)
-        yield launched
-        launched.close()
 
 
 def _fonts_drawn(page, selector: str) -> tuple[str, list[str], list[str]]:

@@ -28,6 +28,7 @@ from runner.report.model import (
     Report,
     SandboxInfo,
     Status,
+    WrittenAnswer,
 )
 from runner.report.plots import make_plots
 from runner.report.write import write_report
@@ -318,3 +319,30 @@ def test_a_forecasting_report_shows_its_metric_baselines_and_forecast_plot():
     again = Report.model_validate_json(report.model_dump_json())
     assert again.models[0].forecast == report.models[0].forecast
     assert again.schema_version == REPORT_SCHEMA_VERSION and again.series is not None
+
+
+def _with_answers() -> Report:
+    report = cnn_report()
+    report.answers = [
+        WrittenAnswer(item="result", title="Result", points=3, found_by="heading",
+                      text=f"RMSE 25 {HOSTILE}\n```\n# not a heading", sha256="a" * 64),
+        WrittenAnswer(item="vanishing", title="Vanishing gradient", points=2,
+                      sha256="b" * 64)]
+    return report
+
+
+def test_every_format_shows_the_written_answers_found_and_those_missing() -> None:
+    """A student sees in `nngrade check` what the instructor will read, or that nothing was
+    found; the text stays text in every format."""
+    report = _with_answers()
+    console = Console(width=200, record=True, color_system=None, file=io.StringIO())
+    print_summary(report, console)
+    text = console.export_text()
+    assert "written answer: Result: «RMSE 25" in text
+    assert "Vanishing gradient: no answer was found" in text
+    html = render_html(report)
+    assert "<h2>Written answers</h2>" in html and HOSTILE not in html
+    assert "RMSE 25 &lt;script&gt;" in html
+    markdown = render_markdown(report)
+    assert "## Written answers" in markdown and "````text\nRMSE 25" in markdown
+    assert "\n# not a heading" in markdown.split("````text")[1].split("````")[0]

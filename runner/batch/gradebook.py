@@ -5,6 +5,12 @@ for a gradebook shared by several machines. Each row is written in one transacti
 so a batch killed at any moment leaves every finished grade and no half-written row.
 A row remembers which submission (content hash) and which grader version produced
 it: that is what lets a rerun skip work already done.
+
+The instructor's grades of written answers live in a table of their own
+(``manual_grades``), which grading never writes: a rerun or a regrade cannot overwrite
+them. Each one remembers the answer it was given for (by its fingerprint), who gave it
+and when, and a revision number, so two instructors grading at once cannot silently
+overwrite each other.
 """
 
 from __future__ import annotations
@@ -24,7 +30,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    func,
+    inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +47,8 @@ results = Table(
     Column("full_name", String(300)),
     Column("participant", String(50)),
     Column("submission_sha256", String(64)),
-    Column("grader_version", String(100), nullable=False),
+    Column("grader_version", String(100), nullable=False),  # the one that scored
+    Column("measured_by", String(100)),  # the one that ran the notebook (rescore keeps it)
     Column("status", String(20), nullable=False),  # graded, partial, failed, problem
     Column("score", Float, nullable=False, default=0.0),
     Column("max_score", Float, nullable=False, default=0.0),
@@ -49,6 +59,46 @@ results = Table(
     Column("graded_at", String(40), nullable=False),
     UniqueConstraint("assignment", "student", name="one_grade_per_student"),
 )
+
+manual_grades = Table(
+    "manual_grades", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("assignment", String(200), nullable=False),
+    Column("student", String(300), nullable=False),
+    Column("item", String(100), nullable=False),
+    Column("points", Float, nullable=False),
+    Column("level", Integer),  # index into the item's levels, when one was picked
+    Column("comment", Text, nullable=False, default=""),
+    Column("grader", String(200), nullable=False),
+    Column("graded_at", String(40), nullable=False),
+    Column("answer_sha256", String(64), nullable=False),
+    Column("revision", Integer, nullable=False),
+    UniqueConstraint("assignment", "student", "item", name="one_manual_grade_per_item"),
+)
+
+
+@dataclass(frozen=True)
+class ManualGrade:
+    """An instructor's grade of one written answer."""
+
+    assignment: str
+    student: str
+    item: str
+    points: float
+    grader: str
+    answer_sha256: str
+    level: int | None = None
+    comment: str = ""
+    graded_at: str = ""
+    revision: int = 1
+
+
+class StaleRevision(Exception):
+    """Someone else saved this grade since it was read: here is theirs."""
+
+    def __init__(self, current: ManualGrade | None) -> None:
+        super().__init__("the grade was changed by someone else since it was read")
+        self.current = current
 
 
 @dataclass(frozen=True)
@@ -69,6 +119,7 @@ class Grade:
     full_name: str | None = None
     participant: str | None = None
     graded_at: str = ""
+    measured_by: str | None = None
 
     def is_current(self, sha256: str | None, grader_version: str) -> bool:
         """Made from exactly this submission by this grader: no need to grade it again."""
@@ -85,6 +136,7 @@ class Gradebook:
         self.url = url
         self.engine: Engine = create_engine(url, future=True)
         metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
 
     def get(self, assignment: str, student: str) -> Grade | None:
         query = select(results).where(results.c.assignment == assignment,
@@ -125,6 +177,68 @@ class Gradebook:
         """A grade exists for exactly this submission and this grader: no need to regrade."""
         grade = self.get(assignment, student)
         return grade is not None and grade.is_current(sha256, grader_version)
+
+
+    def manual(self, assignment: str, student: str | None = None
+               ) -> dict[tuple[str, str], ManualGrade]:
+        """The instructor's grades, by (student, item)."""
+        query = select(manual_grades).where(manual_grades.c.assignment == assignment)
+        if student is not None:
+            query = query.where(manual_grades.c.student == student)
+        with self.engine.connect() as connection:
+            rows = [_manual(row) for row in connection.execute(query).mappings()]
+        return {(row.student, row.item): row for row in rows}
+
+    def put_manual(self, grade: ManualGrade, *, seen_revision: int) -> ManualGrade:
+        """Save ``grade`` if the stored one is still revision ``seen_revision`` (0: none yet).
+
+        One statement decides, in the database: a grade saved meanwhile by someone else
+        raises :class:`StaleRevision` with theirs, rather than being overwritten.
+        """
+        values = {**grade.__dict__, "revision": seen_revision + 1,
+                  "graded_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        key = (manual_grades.c.assignment == grade.assignment,
+               manual_grades.c.student == grade.student, manual_grades.c.item == grade.item)
+        try:
+            with self.engine.begin() as connection:
+                if seen_revision == 0:
+                    connection.execute(manual_grades.insert().values(**values))
+                else:
+                    done = connection.execute(manual_grades.update().where(
+                        *key, manual_grades.c.revision == seen_revision).values(**values))
+                    if done.rowcount != 1:
+                        raise StaleRevision(None)
+        except (IntegrityError, StaleRevision):
+            current = self.manual(grade.assignment, grade.student).get(
+                (grade.student, grade.item))
+            raise StaleRevision(current) from None
+        return ManualGrade(**values)
+
+    def comments(self, assignment: str, item: str) -> list[str]:
+        """Comments given before for this item, the most used first."""
+        query = (select(manual_grades.c.comment, func.count().label("uses"))
+                 .where(manual_grades.c.assignment == assignment, manual_grades.c.item == item,
+                        manual_grades.c.comment != "")
+                 .group_by(manual_grades.c.comment)
+                 .order_by(func.count().desc(), manual_grades.c.comment))
+        with self.engine.connect() as connection:
+            return [row.comment for row in connection.execute(query)]
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added since a gradebook was made: added to it, empty, so it stays usable."""
+    present = {column["name"] for column in inspect(engine).get_columns("results")}
+    with engine.begin() as connection:
+        for column in results.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(engine.dialect)
+                connection.execute(text(f'ALTER TABLE results ADD COLUMN "{column.name}" {kind}'))
+
+
+def _manual(row) -> ManualGrade:
+    values = dict(row)
+    values.pop("id", None)
+    return ManualGrade(**values)
 
 
 def _grade(row) -> Grade:

@@ -20,9 +20,10 @@ from runner.errors import SandboxUnavailable
 from runner.i18n.render import Translator
 from runner.paths import ProjectPaths
 from runner.report.model import Report
+from runner.scoring_record import RECORD_FILE
 from runner.spec import GpuPolicy
 
-REPORT_FILES = ("report.json", "report.md", "report.html", "executed.ipynb")
+REPORT_FILES = ("report.json", "report.md", "report.html", "executed.ipynb", RECORD_FILE)
 
 
 def grade_remote(assignment_id: str, home: str, notebook_name: str, notebook: bytes,

@@ -202,7 +202,7 @@ def _from_report(report: Report, task: Task, version: str, out_dir: Path) -> Gra
         submission_sha256=entry.sha256,
         report_dir=str(task.folder.relative_to(out_dir)),
         seconds=report.execution.seconds, full_name=entry.full_name,
-        participant=entry.participant)
+        participant=entry.participant, measured_by=report.measured_by or version)
 
 
 def _problem(assignment_id: str, max_score: float, version: str, entry: Entry,

@@ -102,7 +102,7 @@ def _count_label(t: Translator, unit: str, count: int) -> str:
 
 
 def _max(grade: Grade, spec: AssignmentSpec) -> float:
-    return grade.max_score if grade.max_score > 0 else spec.max_score
+    return grade.max_score if grade.max_score > 0 else spec.max_score + spec.manual_max_score
 
 
 def _passes(grade: Grade, spec: AssignmentSpec) -> bool:
@@ -118,9 +118,10 @@ def _check_passed(check: dict) -> bool:
 
 
 def _check_rates(spec: AssignmentSpec, assessed: list[Grade], language: str) -> list[_CheckRate]:
-    """Per spec check: how many assessed students passed it (a missing result counts as not)."""
+    """Per spec check and written answer: how many assessed students passed it (a missing
+    result counts as not)."""
     rates = []
-    for check in spec.checks:
+    for check in [*spec.checks, *spec.rubric]:
         results = [next((c for c in g.checks if c.get("id") == check.id), None)
                    for g in assessed]
         points = [float(r.get("points", 0.0)) if r else 0.0 for r in results]
@@ -345,14 +346,14 @@ def _everyone(t: Translator, spec: AssignmentSpec, grades: list[Grade]) -> str:
         return f"{head}\n<p>{sentence(t, 'batch.everyone.none')}</p>"
     check_heads = "".join(
         f'<th class="num" title="{_e(local_text(c.title, t.language))}">{_e(c.id)}</th>'
-        for c in spec.checks)
+        for c in [*spec.checks, *spec.rubric])
     rows = []
     for g in grades:
         results = {c.get("id"): c for c in g.checks}
         cells = []
-        for check in spec.checks:
+        for check in [*spec.checks, *spec.rubric]:
             result = results.get(check.id)
-            if result is None:
+            if result is None or (result.get("manual") and not result.get("graded")):
                 cells.append(f'<td class="num">{MISSING}</td>')
                 continue
             mark = "pt-pass" if _check_passed(result) else "pt-fail"

@@ -138,6 +138,11 @@ def print_summary(report: Report, console: Console) -> None:
         if m.error:
             console.print(Text.assemble((f"{one_line(m.label, 40)}: ", "red"),
                                         one_line(m.error, 300)))
+    for answer in report.answers:
+        found = (t("report.answer.found", title=answer.title, text=one_line(answer.text, 160))
+                 if answer.text else t("report.answer.missing", title=answer.title))
+        console.print(Text.assemble((f"{t('report.label.answer')}: ",
+                                     "green" if answer.text else "yellow"), found))
     for note in report.notes:
         console.print(Text.assemble(_label(t, "report.label.note"),
                                     one_line(note, 400)))

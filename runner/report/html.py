@@ -283,6 +283,20 @@ def _saved_images(report: Report, t: Translator) -> str:
             f"<p>{_e(t('report.saved_images.intro'))}</p>\n" + "\n".join(figures))
 
 
+def _answers(report: Report, t: Translator) -> str:
+    """The written answers as found, for the instructor to grade: shown as text only."""
+    if not report.answers:
+        return ""
+    parts = [f"<h2>{_e(t('report.heading.answers'))}</h2>",
+             f"<p>{_e(t('report.answers.intro'))}</p>"]
+    for answer in report.answers:
+        parts.append(f"<h3>{_e(answer.title)} "
+                     f"({_e(t('report.answers.points', points=answer.points))})</h3>")
+        parts.append(f'<pre class="answer">{_e(answer.text)}</pre>' if answer.text
+                     else f"<p>{_e(t('report.answer.missing', title=answer.title))}</p>")
+    return "\n".join(parts)
+
+
 def _execution(report: Report, t: Translator) -> str:
     run = report.execution
     failed = failed_cells(run.cells)
@@ -323,7 +337,8 @@ def render_html(report: Report) -> str:
     body = "\n".join(part for part in (_header(report, t), _checks(report, t),
                                        _models(report, t), _plots(report, t),
                                        _grids(report, t), _saved_images(report, t),
-                                       _execution(report, t), _notes(report, t))
+                                       _answers(report, t), _execution(report, t),
+                                       _notes(report, t))
                      if part)
     title = (f"{report.assignment_title}: "
              f"{fmt_points(report.score, report.max_score, t.language)}")

@@ -363,13 +363,26 @@ def _notes(report: Report, t: Translator) -> list[str]:
             *(f"- {md_escape(note, 1000)}" for note in report.notes)]
 
 
+def _answers(report: Report, t: Translator) -> list[str]:
+    """Written answers as found, fenced: a student's text cannot become Markdown here."""
+    if not report.answers:
+        return []
+    lines = [f"## {t('report.heading.answers')}", "", t("report.answers.intro"), ""]
+    for answer in report.answers:
+        lines += [f"### {md_escape(answer.title)} "
+                  f"({t('report.answers.points', points=answer.points)})", ""]
+        lines += [_code_block(answer.text) if answer.text
+                  else md_escape(t("report.answer.missing", title=answer.title), 400), ""]
+    return lines
+
+
 def render_markdown(report: Report) -> str:
     """The whole report as GitHub-flavoured Markdown, in ``report.language``; same report,
     same bytes."""
     t = Translator(report.language)
     lines: list[str] = []
     for section in (_header(report, t), _checks(report, t), _models(report, t),
-                    _execution(report, t), _notes(report, t)):
+                    _answers(report, t), _execution(report, t), _notes(report, t)):
         if section:
             lines += [*section, ""]
     # Collapse runs of blank list entries; blank lines inside code blocks are left alone.

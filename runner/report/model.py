@@ -15,8 +15,10 @@ from pydantic import BaseModel, Field
 from runner.i18n.message import Message
 from runner.measurements import Layer
 
-REPORT_SCHEMA_VERSION = 6
-"""6: images the notebook saved (``saved_images``), redrawn by the host;
+REPORT_SCHEMA_VERSION = 7
+"""7: written answers found in the notebook (``answers``), for the instructor's review,
+and which grader measured (``measured_by``), which may differ from the one that scored;
+6: images the notebook saved (``saved_images``), redrawn by the host;
 5: grids of images the grader drew (``grids``), e.g. hidden images and predicted masks;
 4: models' details and why a run stopped as data; 3: the language and every message
 also as data (id and parameters), to render again;
@@ -129,6 +131,22 @@ class ImageGrid(BaseModel):
     png: str = Field(max_length=4_000_000, pattern=r"^[A-Za-z0-9+/]*={0,2}$")
 
 
+class WrittenAnswer(BaseModel):
+    """A rubric item's answer as found in the notebook; the instructor grades it."""
+
+    item: str
+    title: str
+    points: float = Field(description="The most the instructor can give for it.")
+    found_by: Literal["tag", "heading", "question"] | None = Field(
+        default=None, description="Where it was found; None: no place for it was found.")
+    text: str = Field("", max_length=25_000, description="As the student wrote it: "
+                      "untrusted, shown only as text.")
+    sha256: str = Field(description="Of the text with whitespace collapsed.")
+    cells: list[int] = Field(default_factory=list, description="Cells the answer spans.")
+    context: list[int] = Field(default_factory=list, description="Code cells whose outputs "
+                               "it refers to.")
+
+
 class Execution(BaseModel):
     seconds: float
     export_seconds: float | None = Field(
@@ -152,7 +170,10 @@ class Report(BaseModel):
     assignment_titles: dict[str, str] = Field(default_factory=dict)
     notebook: str
     submission_sha256: str
-    grader_version: str
+    grader_version: str = Field(description="The grader that scored: the checks, "
+                                "thresholds and points applied.")
+    measured_by: str | None = Field(default=None, description="The grader that ran the "
+                                    "notebook and measured; differs after `nngrade rescore`.")
     mode: Mode
     status: Status
     score: float
@@ -171,6 +192,8 @@ class Report(BaseModel):
                                    "drew: hidden inputs, true and predicted masks, samples.")
     saved_images: list[SavedImage] = Field(default_factory=list, description="Images the "
                                            "notebook saved, as the host redrew them.")
+    answers: list[WrittenAnswer] = Field(default_factory=list, description="Written answers, "
+                                         "graded by the instructor, not in ``score``.")
     execution: Execution
     sandbox: SandboxInfo
     notes: list[str] = Field(default_factory=list)
