@@ -5,7 +5,8 @@ tagged for it; a heading that names it, whatever its level, or the same words as
 line, a line of their own or a code comment; the question's own wording, pasted from
 the task. The answer is the text after that place, in the same cell and the cells that
 follow, up to the next heading or the next item's place. Markdown and raw cells give
-their text, code cells their comments.
+their text; a code cell its comments when the place is in it ("# Выводы: ..."), its
+outputs (shown beside the answer) otherwise.
 
 A notebook often quotes the task before answering it, so a place can be found more
 than once; the last one followed by text wins. What is found says how it was found,
@@ -31,6 +32,7 @@ MAX_CHARS = 20_000  # of answer text kept; the rest is cut with a mark
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BOLD = re.compile(r"^\s*(\*\*|__)(.+?)\1\s*[:.]?\s*$")
 _COMMENT = re.compile(r"^\s*#+\s?(.*)$")
+_LEAD_BOLD = re.compile(r"^\s*(\*\*|__)(.+?)\1\s*[:.—-]?\s*(.*)$")  # "**Вывод:** текст"
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,10 @@ def _anchors(notebook: nbformat.NotebookNode, lines: list[_Line],
         plain = normalise(_strip_markup(line.text))
         if not plain:
             continue
-        is_place = line.level is not None or len(plain) <= 80
-        if headings and is_place and any(h in plain for h in headings):
+        lead = _LEAD_BOLD.match(line.text) if line.level is None else None
+        if headings and lead and any(_words_in(h, normalise(lead.group(2))) for h in headings):
+            found.append(_Anchor(line.cell, n + 1, 7, "heading", same_line=lead.group(3)))
+        elif headings and _is_place(line, plain, headings):
             found.append(_Anchor(line.cell, n + 1, line.level or 7, "heading",
                                  same_line=_after_colon(line.text)))
         elif questions and any(q in plain for q in questions):
@@ -133,6 +137,20 @@ def _after_colon(text: str, after: str = ":") -> str:
     question, what follows its last question mark."""
     head, mark, rest = text.rpartition(after) if after == "?" else text.partition(after)
     return rest.strip().strip("*_").strip() if mark and head.strip() else ""
+
+
+def _words_in(words: str, text: str) -> bool:
+    """``words`` in ``text`` as whole words: "вывод" is in "общий вывод", not in "выводим"."""
+    return re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text) is not None
+
+
+def _is_place(line: _Line, plain: str, headings: list[str]) -> bool:
+    """A heading or bold line naming the answer, or a short line (a code comment) that
+    starts with its name: "Выводы:", "# Анализ результатов"."""
+    if line.level is not None:
+        return any(_words_in(h, plain) for h in headings)
+    return len(plain) <= 80 and any(
+        re.match(rf"{re.escape(h)}(?!\w)", plain) for h in headings)
 
 
 def _question_texts(item: RubricItem) -> list[str]:
@@ -192,7 +210,8 @@ def _region(notebook: nbformat.NotebookNode, lines: list[_Line], anchor: _Anchor
             has_text = n > anchor.line and lines[n - 1].cell == line.cell
             end = line.cell if line.cell == anchor.cell or has_text else line.cell - 1
             break
-        texts.append(line.text)
+        if line.cell == anchor.cell or notebook.cells[line.cell].cell_type != "code":
+            texts.append(line.text)  # comments count only in the cell that names the answer
     if anchor.found_by == "question":
         code = [i for i in range(anchor.cell + 1, end + 1)
                 if notebook.cells[i].cell_type == "code"]

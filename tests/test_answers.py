@@ -59,6 +59,12 @@ def test_headings_of_any_level_bold_lines_and_case_are_all_places():
         assert answer.text == "Сеть дала MAE 21.", place
 
 
+def test_a_bold_lead_in_starts_the_answer_on_its_own_line():
+    notebook = _notebook(new_markdown_cell("**Выводы:** окно 12 месяцев дало RMSE 22.\nЕщё помог "
+                                           "MinMaxScaler."))
+    assert _one(notebook).text == "окно 12 месяцев дало RMSE 22.\nЕщё помог MinMaxScaler."
+
+
 def test_deeper_headings_stay_inside_the_answer_and_a_sibling_ends_it():
     notebook = _notebook(new_markdown_cell("## Выводы\n### Что помогло\nОкно 12 месяцев."),
                          new_markdown_cell("## Код"), new_markdown_cell("лишнее"))
@@ -125,3 +131,11 @@ def test_the_answers_fingerprint_ignores_whitespace_but_not_words():
 
 def test_places_are_compared_without_markup_case_or_yo():
     assert normalise("**Ещё  ВЫВОДЫ:**") == normalise("еще выводы")
+
+
+def test_words_that_only_begin_like_a_heading_are_not_a_place():
+    """"# выводим график" is code commentary, not the conclusions."""
+    notebook = _notebook(new_markdown_cell("## Выводы\nMAE 18."),
+                         new_code_cell("# выводим график\nplt.plot(y)"),
+                         new_code_cell("# Анализировать нечего\nprint(1)"))
+    assert _one(notebook).text == "MAE 18."
