@@ -290,3 +290,43 @@ def test_any_sandbox_output_becomes_data_or_a_note(tmp_path, files):
         follower.poll()
     assert all(isinstance(event, dict) for event in seen)
     assert {"event": "done"} in seen
+
+
+_LINE = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(["## Выводы", "**Выводы:** ", "# Выводы: ", "Выводы", "### Анализ",
+                     "Опишите, какой результата вы получили? Что помогло вам улучшить ее "
+                     "точность?", "```", "**", "#", "", "  # ", "__Выводы__"]))
+
+
+@st.composite
+def written_notebooks(draw):
+    """Notebooks of markdown, code and raw cells whose lines mix places for an answer,
+    markup fragments and arbitrary text; some cells tagged."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+    makers = [new_markdown_cell, new_code_cell, new_raw_cell]
+    cells = []
+    for _ in range(draw(st.integers(0, 12))):
+        source = "\n".join(draw(st.lists(_LINE, max_size=6)))
+        cell = makers[draw(st.integers(0, 2))](source)
+        if draw(st.booleans()) and draw(st.booleans()):
+            cell.metadata["tags"] = draw(st.lists(st.sampled_from(["result", "x"]), max_size=2,
+                                                  unique=True))
+        cells.append(cell)
+    return new_notebook(cells=cells)
+
+
+@FUZZ
+@given(notebook=written_notebooks())
+def test_any_notebook_gives_each_written_answer_or_says_none_was_found(notebook):
+    from runner import assignments
+    from runner.answers import MAX_CHARS, find_answers
+
+    rubric = assignments.load("lstm_airline_passengers").spec.rubric
+    for answer in find_answers(notebook, rubric):
+        assert answer.item == "result"
+        assert (answer.found_by is None) == (not answer.cells)
+        assert all(0 <= i < len(notebook.cells) for i in (*answer.cells, *answer.context))
+        assert all(notebook.cells[i].cell_type == "code" for i in answer.context)
+        assert len(answer.text) <= MAX_CHARS + 4 and len(answer.sha256) == 64
