@@ -39,6 +39,7 @@ _PLAIN = {("builtins", name) for name in (
     ("datetime", "datetime"), ("datetime", "timezone"), ("datetime", "timedelta"),
     ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
     ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.numeric", "_frombuffer"), ("numpy.core.numeric", "_frombuffer"),
     ("numpy._core.multiarray", "scalar"), ("numpy", "float64"), ("numpy", "float32"),
     ("numpy", "int64"), ("numpy", "int32"), ("numpy", "bool_"), ("numpy", "uint8")}
 
@@ -52,10 +53,12 @@ class ScoringRecord:
 
 
 def collection_key(spec: AssignmentSpec, paths: ProjectPaths | None = None) -> str:
-    """A hash of everything in the assignment that decides what is measured."""
+    """A hash of everything that decides what is measured: the assignment's settings, the
+    datasets, and the shape of the record itself (a newer nngrade whose context holds
+    other fields cannot score an older record)."""
     settings = {"collect": spec.collect.model_dump(mode="json"),
                 "limits": spec.limits.model_dump(mode="json"), "compat": spec.compat,
-                "frameworks": [str(f) for f in spec.frameworks]}
+                "frameworks": [str(f) for f in spec.frameworks], "layout": _layout()}
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     datasets = (paths or ProjectPaths.default()).datasets
     if datasets.is_dir():
@@ -63,6 +66,18 @@ def collection_key(spec: AssignmentSpec, paths: ProjectPaths | None = None) -> s
 
         digest.update(tree_digest(datasets).encode())
     return digest.hexdigest()[:16]
+
+
+def _layout() -> list[list[str]]:
+    """The fields of every class a record holds."""
+    from graders.architecture import Architecture
+    from graders.context import CellReport, FunctionResult, ScoredModel
+    from graders.roles import Part
+    from runner.measurements import MeasuredModel
+
+    kinds = (GradingContext, ScoredModel, FunctionResult, CellReport, Architecture, Part)
+    return ([[f.name for f in dataclasses.fields(kind)] for kind in kinds]
+            + [sorted(MeasuredModel.model_fields)])
 
 
 def write_record(folder: Path, record: ScoringRecord) -> Path | None:
