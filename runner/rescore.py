@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner import assignments
-from runner.batch.class_files import ClassInfo, read_class_info, write_class_files
+from runner.batch.class_files import (
+    ClassInfo,
+    gradebook_url,
+    read_class_info,
+    write_class_files,
+)
 from runner.batch.gradebook import Gradebook
 from runner.grading import grader_version
 from runner.i18n.message import Message, msg
@@ -49,7 +54,7 @@ def rescore_class(out_dir: Path, *, gradebook: str | None = None) -> RescoreResu
     info = read_class_info(out_dir)
     assignment = assignments.load(info.assignment)
     spec = assignment.spec
-    book = Gradebook(gradebook or info.gradebook)
+    book = Gradebook(gradebook_url(info, gradebook))
     version = grader_version(assignment)
     key = collection_key(spec)
     result = RescoreResult(info)

@@ -11,7 +11,13 @@ import json
 import pytest
 
 from runner import assignments
-from runner.batch.class_files import read_class_info, write_class_files
+from runner.batch.class_files import (
+    ClassInfo,
+    gradebook_url,
+    read_class_info,
+    write_class_files,
+    write_class_info,
+)
 from runner.batch.gradebook import Gradebook, ManualGrade, StaleRevision
 from runner.errors import NngradeError
 from runner.review.state import class_state
@@ -151,3 +157,13 @@ def test_manual_grades_in_a_shared_postgresql_gradebook(postgres_url, tmp_path):
     with pytest.raises(StaleRevision):
         book.put_manual(grade, seen_revision=0)
     assert book.put_manual(grade, seen_revision=1).revision == 2
+
+
+def test_a_gradebook_password_is_not_written_to_class_json(tmp_path):
+    url = "postgresql+psycopg://grader:s3cret@db.example/grades"
+    write_class_info(tmp_path, ClassInfo(assignment=ASSIGNMENT, gradebook=url))
+    assert "s3cret" not in (tmp_path / "class.json").read_text()
+    info = read_class_info(tmp_path)
+    with pytest.raises(NngradeError, match="password"):
+        gradebook_url(info, None)
+    assert gradebook_url(info, url) == url

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.engine import make_url
 
 from runner.batch.exports import (
     write_grades_csv,
@@ -39,7 +40,8 @@ class ClassInfo(BaseModel):
     """What ``class.json`` records about a class's output folder."""
 
     assignment: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    gradebook: str = Field(description="The gradebook's SQLAlchemy URL.")
+    gradebook: str = Field(description="The gradebook's SQLAlchemy URL, its password "
+                           "masked: `--db` gives it again.")
     language: str = Field("en", pattern=r"^[a-z]{2}$")
     students: list[str] = Field(default_factory=list, description="Of the last batch.")
 
@@ -54,9 +56,22 @@ class ClassFiles:
 
 
 def write_class_info(out_dir: Path, info: ClassInfo) -> Path:
+    """Write ``class.json``; a password in the gradebook's URL is never written."""
+    masked = make_url(info.gradebook).render_as_string(hide_password=True)
     path = out_dir / CLASS_FILE
-    write_atomic(path, info.model_dump_json(indent=1))
+    write_atomic(path, info.model_copy(update={"gradebook": masked}).model_dump_json(indent=1))
     return path
+
+
+def gradebook_url(info: ClassInfo, given: str | None) -> str:
+    """The gradebook to open: ``given`` (``--db``), else the one ``class.json`` names,
+    unless its password was masked there."""
+    if given:
+        return given
+    if make_url(info.gradebook).password is not None:
+        raise NngradeError(msg("error.class.db_password", url=info.gradebook),
+                           hint=msg("error.class.db_password.hint"))
+    return info.gradebook
 
 
 def read_class_info(out_dir: Path) -> ClassInfo:

@@ -31,7 +31,12 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from runner import assignments
-from runner.batch.class_files import ClassInfo, read_class_info, write_class_files
+from runner.batch.class_files import (
+    ClassInfo,
+    gradebook_url,
+    read_class_info,
+    write_class_files,
+)
 from runner.batch.gradebook import Gradebook, ManualGrade, StaleRevision
 from runner.i18n.render import Translator
 from runner.review.cells import read_notebook, shown_cells
@@ -57,7 +62,7 @@ class _Class:
         self.out = settings.out_dir
         self.info: ClassInfo = read_class_info(self.out)
         self.spec: AssignmentSpec = assignments.load(self.info.assignment).spec
-        self.book = Gradebook(settings.gradebook or self.info.gradebook)
+        self.book = Gradebook(gradebook_url(self.info, settings.gradebook))
         self.cache = ReportCache()
         self.lock = threading.Lock()  # class files are rewritten by one request at a time
 
