@@ -85,7 +85,7 @@ def write_record(folder: Path, record: ScoringRecord) -> Path | None:
     path = folder / RECORD_FILE
     try:
         write_atomic_bytes(path, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
-    except (pickle.PicklingError, TypeError, AttributeError, OSError):
+    except Exception:  # whatever it was, a grade must not be lost to it
         path.unlink(missing_ok=True)
         return None
     return path
