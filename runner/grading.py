@@ -61,7 +61,7 @@ from runner.sandbox.backends import Backend, RunRequest
 from runner.sandbox.job import JobDir
 from runner.sandbox.watchdog import Supervised
 from runner.saved_images import saved_images
-from runner.scoring import score
+from runner.scoring import score, totals
 from runner.scoring_record import ScoringRecord, collection_key, write_record
 from runner.spec import AssignmentSpec, Limits, local_text
 
@@ -159,6 +159,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         ctx = build_context(mode.value, job.out, run, measurements, truth, stopped, clean,
                             generated, [image.name for image in shown_images])
         checks = score(assignment, ctx, mode, language)
+        total, top = totals(checks)
         version = grader_version(assignment)
         write_record(out_dir, ScoringRecord(ctx, collection_key(spec), version, mode.value))
         _keep_executed_notebook(job.out / "executed.ipynb", out_dir / "executed.ipynb", notes)
@@ -188,8 +189,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         notebook=display_name(notebook),
         submission_sha256=submission.sha256, grader_version=version, measured_by=version,
         mode=mode, status=status,
-        score=round(sum(c.points for c in checks), 2),
-        max_score=sum(c.max_points for c in checks),
+        score=total, max_score=top,
         task=truth.task, evaluation_set=render(truth.evaluation_set, language),
         evaluation_set_detail=truth.evaluation_set, checks=checks,
         models=[_summary(m, language) for m in ctx.models], baselines=ctx.baselines,

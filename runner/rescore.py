@@ -22,13 +22,13 @@ from runner.batch.class_files import (
     read_class_info,
     write_class_files,
 )
-from runner.batch.gradebook import Gradebook
+from runner.batch.gradebook import Gradebook, check_rows
 from runner.grading import grader_version
 from runner.i18n.message import Message, msg
 from runner.report.model import Mode
 from runner.report.write import write_report
 from runner.review.state import class_state
-from runner.scoring import score
+from runner.scoring import score, totals
 from runner.scoring_record import collection_key, read_record
 
 
@@ -72,17 +72,16 @@ def rescore_class(out_dir: Path, *, gradebook: str | None = None) -> RescoreResu
             result.needs_rerun[grade.student] = msg("rescore.reason.collect_changed")
             continue
         checks = score(assignment, record.context, Mode(record.mode), report.language)
-        total = round(sum(c.points for c in checks), 2)
+        total, top = totals(checks)
         rescored = report.model_copy(update={
-            "checks": checks, "score": total, "max_score": sum(c.max_points for c in checks),
+            "checks": checks, "score": total, "max_score": top,
             "grader_version": version, "measured_by": report.measured_by or record.measured_by})
         write_report(rescored, folder)
         book.put(dataclasses.replace(
-            grade, score=total, max_score=rescored.max_score, grader_version=version,
+            grade, score=total, max_score=top, grader_version=version,
             measured_by=grade.measured_by or record.measured_by, graded_at="",
-            checks=tuple({"id": c.id, "points": c.points, "max_points": c.max_points,
-                          "passed": c.passed} for c in checks)))
-        if abs(total - grade.score) > 1e-9 or rescored.max_score != grade.max_score:
+            checks=check_rows(checks)))
+        if abs(total - grade.score) > 1e-9 or top != grade.max_score:
             result.changed.append(Change(grade.student, grade.score, total))
         else:
             result.unchanged.append(grade.student)

@@ -11,6 +11,11 @@ from runner.report.model import CheckOutcome, Mode
 from runner.spec import local_text
 
 
+def totals(checks: list[CheckOutcome]) -> tuple[float, float]:
+    """The score and the most it could be, from the checks' outcomes."""
+    return round(sum(c.points for c in checks), 2), sum(c.max_points for c in checks)
+
+
 def score(assignment: Assignment, ctx: GradingContext, mode: Mode,
           language: str = "en") -> list[CheckOutcome]:
     """Evaluate every check of the spec (only public ones in check mode); messages are

@@ -22,7 +22,7 @@ from PIL import Image
 
 from runner import assignments
 from runner.batch.class_files import ClassInfo, write_class_files, write_class_info
-from runner.batch.gradebook import Grade, Gradebook, default_url
+from runner.batch.gradebook import Grade, Gradebook, check_rows, default_url
 from runner.batch.run import student_folder
 from runner.grading import written_answers
 from runner.report.model import (
@@ -106,8 +106,7 @@ def make_class(out: Path, notebooks: dict[str, nbformat.NotebookNode], *,
         nbformat.write(executed(notebook), folder / "executed.ipynb")
         book.put(Grade(assignment=spec.id, student=student, grader_version="test",
                        status="graded", score=report.score, max_score=report.max_score,
-                       checks=tuple({"id": c.id, "points": c.points, "max_points": c.max_points,
-                                     "passed": c.passed} for c in checks),
+                       checks=check_rows(checks),
                        submission_sha256=report.submission_sha256,
                        report_dir=str(folder.relative_to(out)), seconds=12.0,
                        participant=str(1000 + number)))

@@ -16,6 +16,7 @@ overwrite each other.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+
+from runner.report.model import CheckOutcome
 
 metadata = MetaData()
 results = Table(
@@ -125,6 +128,12 @@ class Grade:
         """Made from exactly this submission by this grader: no need to grade it again."""
         return (self.status != "problem" and sha256 is not None
                 and self.submission_sha256 == sha256 and self.grader_version == grader_version)
+
+
+def check_rows(checks: Iterable[CheckOutcome]) -> tuple[dict, ...]:
+    """A report's check outcomes as the gradebook keeps them."""
+    return tuple({"id": c.id, "points": c.points, "max_points": c.max_points,
+                  "passed": c.passed} for c in checks)
 
 
 def default_url(out_dir: Path) -> str:

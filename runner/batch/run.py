@@ -20,7 +20,7 @@ from typing import Protocol
 
 from runner.assignments import Assignment
 from runner.batch.exports import write_gradescope_results
-from runner.batch.gradebook import Grade, Gradebook
+from runner.batch.gradebook import Grade, Gradebook, check_rows
 from runner.batch.intake import Entry, safe_name
 from runner.errors import NngradeError, SandboxUnavailable
 from runner.grading import grade, grader_version
@@ -197,8 +197,7 @@ def _from_report(report: Report, task: Task, version: str, out_dir: Path) -> Gra
     return Grade(
         assignment=report.assignment, student=entry.student, grader_version=version,
         status=report.status.value, score=report.score, max_score=report.max_score,
-        checks=tuple({"id": c.id, "points": c.points, "max_points": c.max_points,
-                      "passed": c.passed} for c in report.checks),
+        checks=check_rows(report.checks),
         submission_sha256=entry.sha256,
         report_dir=str(task.folder.relative_to(out_dir)),
         seconds=report.execution.seconds, full_name=entry.full_name,
