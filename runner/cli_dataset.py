@@ -73,8 +73,9 @@ def standin(
     """Write a generated stand-in for a dataset in its real file format."""
     t = Translator(choose(lang))
     spec = write_standin(name, out, train=train, test=test, heldout=heldout)
-    assert spec.archive is not None
-    console.print(t("cli.dataset.wrote", archive=str(out / spec.archive.name), train=train,
+    written = (out / spec.archive.name if spec.archive
+               else out / spec.tfds.name / spec.tfds.version if spec.tfds else out)
+    console.print(t("cli.dataset.wrote", archive=str(written), train=train,
                     test=test, spec=str(out / (spec.name + ".yaml"))), markup=False)
     console.print(t("cli.dataset.grade_with", setting=f"{DATASETS_ENV}={out.resolve()}"),
                   markup=False)

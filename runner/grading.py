@@ -132,6 +132,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
         job = backend.job_dir(Path(tmp) / "job")
         nbformat.write(submission.notebook, job.work / submission.sandbox_name)
         probe, truth = provision(spec, job, mode, data_dir)
+        notes += truth.notes
         job.write_config(probe=probe, notebook_name=submission.sandbox_name, limits=spec.limits)
         follower = _ProgressFollower(job.out / "progress.jsonl", on_progress)
         result = backend.run(RunRequest(job, spec.limits, gpus or [], follower.poll))
@@ -174,7 +175,7 @@ def grade(assignment: Assignment, notebook: Path, out_dir: Path, *, mode: Mode,
             notes += [Message(id=note.id, params=note.params) for note in measurements.notes]
             if spec.collect.models is not None:
                 notes += wrong_dataset_notes(get_spec(spec.collect.models.dataset),
-                                             measurements.loaders)
+                                             measurements.loaders, spec.offered_datasets)
         notes += [note for model in ctx.models if (note := graph_disagreement(model))]
         if clean is not None and truth.generation is None:
             notes += [note for model in ctx.models if (note := clean_room_note(model, clean))]

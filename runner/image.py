@@ -50,10 +50,14 @@ def build_context(root: Path) -> bytes:
 
 
 def fill_wheelhouse(folder: Path, tensorflow: str, root: Path) -> None:
-    """Download every wheel the image needs, with the host's pip and its configuration."""
+    """Download every wheel the image needs, with the host's pip and its configuration.
+
+    A requirement published only as source (tensorflow-datasets' ``promise``) is built
+    into a wheel here; the image then installs from wheels alone.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    pip = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary", ":all:",
-           "--dest", str(folder)]
+    pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--prefer-binary",
+           "--wheel-dir", str(folder)]
     for command in ([*pip, "-r", str(root / "image/requirements.txt"), tensorflow],
                     [*pip, "--no-deps", TF_KERAS]):
         done = subprocess.run(command, capture_output=True, text=True)

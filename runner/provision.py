@@ -8,6 +8,7 @@ mode; see runner.datasets.evaluation) and the function arguments. The matching t
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 from dataclasses import dataclass, field
@@ -25,10 +26,12 @@ from runner.datasets import (
     torchvision_raw_dir,
 )
 from runner.datasets.drawn_files import copy_drawn
+from runner.datasets.errors import DatasetError, DatasetNotFound
 from runner.datasets.evaluation import EvaluationSets, evaluation_sets, perturbed_copy
 from runner.datasets.layouts import read_public_part
 from runner.datasets.registry import Format, Task
 from runner.datasets.series import csv_text, load_series, public_part
+from runner.datasets.tfds_prepared import find_prepared
 from runner.i18n.message import Message, msg
 from runner.report.image_grid import SHOWN_IMAGES
 from runner.report.model import Mode
@@ -57,6 +60,7 @@ class Truth:
     image_size: int | None = None  # values in one image (None: the samples are not images)
     num_classes: int | None = None
     generation: GenerationTruth | None = None  # what generators are compared with
+    notes: list[Message] = field(default_factory=list)  # for the report, e.g. data missing
 
 
 @dataclass
@@ -85,6 +89,7 @@ def provision(spec: AssignmentSpec, job: JobDir, mode: Mode,
     if spec.collect.models is not None:
         probe["models"], loaders = _models(spec, job, mode, data_dir, rng, truth)
         probe.update(loaders)
+    probe.update(_offer(spec, job, data_dir, truth))
     if spec.collect.functions:
         probe["functions"] = []
         for function in spec.collect.functions:
@@ -223,6 +228,42 @@ def _provide_drawn(dataset: DatasetSpec, job: JobDir) -> dict:
     copy_drawn(dataset, job.work)
     npz = dataset.loaders.drawn.npz if dataset.loaders.drawn else None
     return {"public_files": {npz: job.seen(job.work / npz)}} if npz else {}
+
+
+def _offer(spec: AssignmentSpec, job: JobDir, data_dir: Path | None, truth: Truth) -> dict:
+    """The datasets notebooks may load besides the graded one, where their loaders look.
+
+    Each goes whole into the read-only ``data/tensorflow_datasets``, which the probe
+    makes tfds' default folder. One the grader does not have is a note, not a failure:
+    only the notebooks that load it need it.
+    """
+    root = job.data / "tensorflow_datasets"
+    for name in spec.offered_datasets:
+        dataset = get_spec(name)
+        if dataset.tfds is None:
+            raise DatasetError(msg("error.offered.format", name=name, format=dataset.format.value),
+                               hint=msg("error.offered.format.hint"))
+        try:
+            folder = find_prepared(dataset, data_dir)
+        except DatasetNotFound as missing:
+            truth.notes.append(msg("note.offered_missing", dataset=dataset.title,
+                                   missing=missing.summary_detail))
+            continue
+        _link_tree(folder, root / dataset.tfds.name / dataset.tfds.version)
+    return {"tfds_data_dir": job.seen(root)} if root.is_dir() else {}
+
+
+def _link_tree(source: Path, dest: Path) -> None:
+    """Hard links where the file system allows (data/ is read-only in the sandbox, and a
+    prepared dataset can be large), copies elsewhere."""
+    shutil.copytree(source, dest, copy_function=_link_or_copy, dirs_exist_ok=True)
+
+
+def _link_or_copy(source: str, dest: str) -> None:
+    try:
+        os.link(source, dest)
+    except OSError:
+        shutil.copy2(source, dest)
 
 
 def _copy_tree(source: Path, dest: Path) -> None:

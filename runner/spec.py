@@ -189,6 +189,10 @@ class AssignmentSpec(_Spec):
     checks: list[CheckSpec] = Field(min_length=1)
     rubric: list[RubricItem] = Field(default_factory=list, description="Written answers the "
                                      "instructor grades by hand (`nngrade review`).")
+    offered_datasets: list[str] = Field(
+        default_factory=list, description="Datasets notebooks may load for their own "
+        "experiments besides the graded one (datasets/<name>.yaml, format tfds_prepared), "
+        "whole: never one the assignment grades on.")
 
     @model_validator(mode="after")
     def _titles(self) -> AssignmentSpec:
@@ -204,6 +208,14 @@ class AssignmentSpec(_Spec):
             if item.id in seen:
                 raise ValueError(f"check id {item.id!r} is used twice")
             seen.add(item.id)
+        return self
+
+    @model_validator(mode="after")
+    def _offered_not_graded(self) -> AssignmentSpec:
+        graded = self.collect.models.dataset if self.collect.models else None
+        if graded in self.offered_datasets:
+            raise ValueError(f"dataset {graded!r} is graded on, so it cannot also be offered "
+                             "whole in offered_datasets")
         return self
 
     @property

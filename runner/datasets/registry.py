@@ -59,12 +59,14 @@ class Format(StrEnum):
     cifar_batches = "cifar_batches"  # CIFAR's pickled "python version" batches, in a tar.gz
     generator = "generator"
     csv_series = "csv_series"  # one time series: a time column and a value column
+    tfds_prepared = "tfds_prepared"  # a folder tensorflow_datasets prepared (TFRecord shards)
 
 
 class SplitMethod(StrEnum):
     stratified = "stratified"  # a class-balanced held-out part of the official training set
     fresh_sample = "fresh_sample"  # hidden points drawn anew from the generator per run
     time_tail = "time_tail"  # the last values of a series are hidden
+    offered_whole = "offered_whole"  # only offered to notebooks, every split: nothing hidden
 
 
 class FileSpec(_Data):
@@ -224,6 +226,19 @@ class DrawnFiles(_Data):
                                ".png (8-bit) and, for masks, masks/NNNNN.png (0 and 255).")
 
 
+class TfdsPrepared(_Data):
+    """Which tensorflow_datasets dataset, at which version, with how many records a split."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]+$", description="As tfds.load names it.")
+    version: str = Field(pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")
+    splits: dict[str, int] = Field(min_length=1, description="Split name -> records in it.")
+    labels: dict[str, list[str]] = Field(
+        default_factory=dict, description="Class-label features and their names, in order.")
+    boxes: list[str] = Field(default_factory=list, description="Bounding-box features.")
+    mask_offset: int = Field(1, ge=0, description="The mask value of the first class "
+                             "(the Oxford trimaps count from 1).")
+
+
 class Loaders(_Data):
     """Where framework loaders look for the dataset; the public split is put there."""
 
@@ -261,6 +276,7 @@ class DatasetSpec(_Data):
     normalizations: list[Normalization] = Field(default_factory=list)
     generator: Generator | None = None
     series: Series | None = None
+    tfds: TfdsPrepared | None = None
     perturbation: Perturbation | None = None
     loaders: Loaders = Loaders()
 
@@ -293,6 +309,12 @@ class DatasetSpec(_Data):
                 set(self.files) != {"series"} or self.split.method is not SplitMethod.time_tail):
             raise ValueError("a csv_series dataset has one file, role series, and is split by "
                              "method time_tail")
+        if (self.format is Format.tfds_prepared) != (self.tfds is not None):
+            raise ValueError("format tfds_prepared and a tfds: entry go together")
+        if (self.format is Format.tfds_prepared) != (
+                self.split.method is SplitMethod.offered_whole):
+            raise ValueError("a tfds_prepared dataset is split by method offered_whole, and "
+                             "only it: notebooks may load it, an assignment cannot grade on it")
         if self.task is Task.classification and len(self.classes) < 2:
             raise ValueError("a classification dataset lists at least two classes")
         for norm in self.normalizations:

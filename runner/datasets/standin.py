@@ -23,6 +23,7 @@ from runner.datasets.errors import DatasetError
 from runner.datasets.layouts import batch_files
 from runner.datasets.registry import DatasetSpec, FileSpec, Format, Split, get_spec
 from runner.datasets.splits import ImageSplits
+from runner.datasets.tfds_standin import write_tfds_standin
 from runner.datasets.verify import file_sha256
 from runner.i18n.message import msg
 
@@ -73,6 +74,8 @@ def write_standin(dataset: str | DatasetSpec, dest: Path, *, train: int, test: i
     images (the real dataset's is larger than a small stand-in allows).
     """
     spec = get_spec(dataset)
+    if spec.format is Format.tfds_prepared:
+        return _tfds_standin(spec, dest, train=train, test=test)
     if spec.format is not Format.cifar_batches or spec.archive is None:
         raise DatasetError(msg("error.standin.format", name=spec.name,
                                format=spec.format.value))
@@ -96,10 +99,31 @@ def write_standin(dataset: str | DatasetSpec, dest: Path, *, train: int, test: i
                   for name, data in members.items()},
         "base_urls": [], "system_dirs": [dest.resolve()], "system_package": None,
         "split": Split(method=spec.split.method, heldout=heldout, seed=spec.split.seed)})
-    header = (f"# A generated stand-in for {spec.title}, in its real format: "
-              f"{train} training and {test} test images.\n# Made by `nngrade dataset standin "
-              f"{spec.name}`; grade against it with NNGRADE_DATASETS={dest.resolve()}\n")
-    (dest / f"{spec.name}.yaml").write_text(
+    _write_dataset_file(standin, dest, train=train, test=test)
+    return standin
+
+
+def _tfds_standin(spec: DatasetSpec, dest: Path, *, train: int, test: int) -> DatasetSpec:
+    """A tfds-prepared stand-in: ``train`` and ``test`` records, ``dest`` as tfds'
+    ``data_dir``; the first split declared is the training one, the last the test one."""
+    assert spec.tfds is not None
+    names = list(spec.tfds.splits)
+    sizes = {name: train for name in names[:-1]} | {names[-1]: test}
+    write_tfds_standin(spec, dest, sizes, STANDIN_SEED)
+    standin = spec.model_copy(update={
+        "title": f"{spec.title} (generated stand-in)",
+        "tfds": spec.tfds.model_copy(update={"splits": sizes}),
+        "system_dirs": [dest.resolve()]})
+    _write_dataset_file(standin, dest, train=train, test=test)
+    return standin
+
+
+def _write_dataset_file(standin: DatasetSpec, dest: Path, *, train: int, test: int) -> None:
+    """The stand-in's dataset file, under the real name, next to its data."""
+    header = (f"# A generated stand-in for {standin.title.removesuffix(' (generated stand-in)')}"
+              f", in its real format: {train} training and {test} test images.\n# Made by "
+              f"`nngrade dataset standin {standin.name}`; grade against it with "
+              f"NNGRADE_DATASETS={dest.resolve()}\n")
+    (dest / f"{standin.name}.yaml").write_text(
         header + yaml.safe_dump(standin.model_dump(mode="json", exclude_none=True),
                                 sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return standin

@@ -57,7 +57,7 @@ def install(config_path: str | os.PathLike[str]) -> None:
     STATE.started = time.time()
     from .batches import install_keras_batches, install_torchvision_batches
     from .datasets import install_torchvision
-    from .loader_calls import install_loader_watch
+    from .loader_calls import install_loader_watch, watch_tfds
     from .track_keras import install_keras, install_tf_keras
 
     if STATE.config.get("compat", True):
@@ -76,6 +76,10 @@ def install(config_path: str | os.PathLike[str]) -> None:
         when_imported("torchvision.datasets", install_torchvision_batches)
     if STATE.config.get("keras_batches"):
         install_keras_batches(when_imported)
+    if STATE.config.get("tfds_data_dir"):
+        # The offered tensorflow_datasets folders; tfds reads this when it is imported.
+        os.environ["TFDS_DATA_DIR"] = STATE.config["tfds_data_dir"]
+        when_imported("tensorflow_datasets", watch_tfds)
     if "models" in STATE.config:
         install_loader_watch(when_imported, set(STATE.config.get("keras_batches") or {}))
     from .files import install_files

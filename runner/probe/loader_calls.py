@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -62,12 +63,51 @@ def _watch_torchvision(vision: ModuleType) -> None:
     base.__init__ = recording_init
 
 
+def tfds_dataset(name: object) -> str:
+    """The dataset of a ``tfds.load``/``tfds.builder`` name: ``oxford_iiit_pet`` of
+    ``oxford_iiit_pet:4.*.*`` or of ``oxford_iiit_pet/config:4.0.0``."""
+    return str(name).split(":", 1)[0].split("/", 1)[0].strip()
+
+
+def _offered_data_dir(name: str, kwargs: dict[str, Any]) -> None:
+    """A ``data_dir=`` of the notebook's own (a Drive or Colab path) that lacks an offered
+    dataset is replaced by the folder that holds it, where tfds would otherwise download."""
+    offered = STATE.config.get("tfds_data_dir")
+    given = kwargs.get("data_dir")
+    if not offered or not given or not (Path(offered) / name).is_dir():
+        return
+    if (Path(str(given)).expanduser() / name).is_dir():
+        return
+    kwargs["data_dir"] = offered
+    STATE.note("note.probe.tfds_data_dir", dataset=name[:100], data_dir=str(given)[:200])
+
+
+def watch_tfds(tfds: ModuleType) -> None:
+    """Wrap ``tfds.load`` and ``tfds.builder``: the wrappers are in place before a
+    notebook's ``from tensorflow_datasets import load`` reads them."""
+    for attribute in ("load", "builder"):
+        original = getattr(tfds, attribute, None)
+        if not callable(original) or getattr(original, "_nngrade_probe", False):
+            continue
+
+        def recording(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            name = tfds_dataset(args[0] if args else kwargs.get("name", ""))
+            STATE.loader_called(f"tfds:{name}")
+            _offered_data_dir(name, kwargs)
+            return _original(*args, **kwargs)
+
+        recording._nngrade_probe = True  # type: ignore[attr-defined]
+        recording.__doc__, recording.__name__ = original.__doc__, original.__name__
+        setattr(tfds, attribute, recording)
+
+
 def install_loader_watch(when_imported: Callable[[str, Callable[[ModuleType], None]], None],
                          served: set[str]) -> None:
-    """Record calls of every keras dataset loader but the ``served`` ones, and of
-    every torchvision dataset."""
+    """Record calls of every keras dataset loader but the ``served`` ones, of every
+    torchvision dataset and of tensorflow_datasets' ``load``."""
     for package in KERAS_PACKAGES:
         for name in KERAS_DATASETS:
             if name not in served:
                 when_imported(f"{package}.src.datasets.{name}", _watch_keras(name))
     when_imported("torchvision.datasets.vision", _watch_torchvision)
+    when_imported("tensorflow_datasets", watch_tfds)
