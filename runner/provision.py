@@ -8,7 +8,6 @@ mode; see runner.datasets.evaluation) and the function arguments. The matching t
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 from dataclasses import dataclass, field
@@ -233,37 +232,25 @@ def _provide_drawn(dataset: DatasetSpec, job: JobDir) -> dict:
 def _offer(spec: AssignmentSpec, job: JobDir, data_dir: Path | None, truth: Truth) -> dict:
     """The datasets notebooks may load besides the graded one, where their loaders look.
 
-    Each goes whole into the read-only ``data/tensorflow_datasets``, which the probe
-    makes tfds' default folder. One the grader does not have is a note, not a failure:
-    only the notebooks that load it need it.
+    Each prepared folder is shared with the sandbox read-only at its own path, never
+    copied (the real Oxford-IIIT Pet is 800 MB); the probe makes tfds look there. One
+    the grader does not have is a note, not a failure: only the notebooks that load it
+    need it.
     """
-    root = job.data / "tensorflow_datasets"
+    roots: dict[str, str] = {}
     for name in spec.offered_datasets:
         dataset = get_spec(name)
         if dataset.tfds is None:
             raise DatasetError(msg("error.offered.format", name=name, format=dataset.format.value),
                                hint=msg("error.offered.format.hint"))
         try:
-            folder = find_prepared(dataset, data_dir)
+            folder = job.share(find_prepared(dataset, data_dir))
         except DatasetNotFound as missing:
             truth.notes.append(msg("note.offered_missing", dataset=dataset.title,
                                    missing=missing.summary_detail))
             continue
-        _link_tree(folder, root / dataset.tfds.name / dataset.tfds.version)
-    return {"tfds_data_dir": job.seen(root)} if root.is_dir() else {}
-
-
-def _link_tree(source: Path, dest: Path) -> None:
-    """Hard links where the file system allows (data/ is read-only in the sandbox, and a
-    prepared dataset can be large), copies elsewhere."""
-    shutil.copytree(source, dest, copy_function=_link_or_copy, dirs_exist_ok=True)
-
-
-def _link_or_copy(source: str, dest: str) -> None:
-    try:
-        os.link(source, dest)
-    except OSError:
-        shutil.copy2(source, dest)
+        roots[dataset.tfds.name] = str(folder.parent.parent)  # <data_dir>/<name>/<version>
+    return {"tfds_data_dirs": roots} if roots else {}
 
 
 def _copy_tree(source: Path, dest: Path) -> None:

@@ -518,3 +518,48 @@ def test_archive_with_climbing_paths_and_links_grades_only_its_notebook(tmp_path
     assert any("../../../tmp/planted.py: outside the archive" in n for n in report.notes)
     assert any("ivanov/data: a link" in n for n in report.notes)
     assert not Path("/tmp/planted.py").exists()
+
+
+OFFERED_PROBE = """\
+import os, pathlib
+root = pathlib.Path(os.environ['TFDS_DATA_DIR'])
+folder = root / 'oxford_iiit_pet' / '4.0.0'
+shard = next(folder.glob('*-train.tfrecord-*'))
+print('listing', sorted(p.name for p in root.iterdir()), shard.stat().st_size)
+try:
+    shard.write_bytes(b'changed')
+    print('wrote the shared copy')
+except OSError as error:
+    print('read-only', error.errno)
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_offered_dataset_is_shared_read_only_with_the_notebook(
+        backend, tmp_path, project_copy, monkeypatch):
+    from runner.datasets.registry import DATASETS_ENV
+    from runner.datasets.standin import write_standin
+
+    standin = tmp_path / "standin"
+    write_standin("oxford_iiit_pet", standin, train=30, test=10, heldout=10)
+    monkeypatch.setenv(DATASETS_ENV, str(standin))
+    spec = project_copy.assignments / "autograd_derivative" / "assignment.yaml"
+    spec.write_text(spec.read_text() + "offered_datasets: [oxford_iiit_pet]\n")
+    shard = next((standin / "oxford_iiit_pet" / "4.0.0").glob("*-train.tfrecord-*"))
+    before = shard.read_bytes()
+    for run in ("first", "second"):  # Docker fills its volume once and reuses it
+        notebook = write_notebook(tmp_path / f"{run}.ipynb", *AUTOGRAD_GOOD, OFFERED_PROBE)
+        report = _grade(assignments.load("autograd_derivative", project_copy), notebook,
+                        tmp_path / run, backend=backend)
+        assert report.score == 10
+        executed = nbformat.read(tmp_path / run / "executed.ipynb", as_version=4)
+        printed = "".join(out.get("text", "") for cell in executed.cells
+                          for out in cell.get("outputs", []))
+        # Only the dataset's folder is there, not the stand-in's dataset file beside it.
+        assert f"listing ['oxford_iiit_pet'] {len(before)}" in printed
+        assert "read-only 30" in printed and "wrote" not in printed  # EROFS
+    assert shard.read_bytes() == before
+    if backend == "docker":
+        volumes = engine.client().volumes.list(filters={"label": "org.nngrade.shared"})
+        assert sum(str(standin.resolve()) in v.attrs["Labels"]["org.nngrade.shared"]
+                   for v in volumes) == 1

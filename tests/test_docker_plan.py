@@ -15,6 +15,7 @@ import pytest
 
 from runner.sandbox.backends import RunRequest
 from runner.sandbox.docker_backend import MAX_OUT_FILES, Docker, extract_out
+from runner.sandbox.docker_shared import volume_name
 from runner.spec import Limits
 
 
@@ -130,3 +131,17 @@ def test_an_exec_counts_as_finished_only_once_it_has_an_exit_code():
     assert not _finished({"Running": True, "ExitCode": None})
     assert _finished({"Running": False, "ExitCode": 0})
     assert _finished({"Running": False, "ExitCode": 137})
+
+
+def test_shared_public_data_is_a_volume_mounted_read_only_at_its_own_path(tmp_path):
+    backend = Docker("nngrade-grader:test")
+    job = backend.job_dir(tmp_path / "job")
+    folder = tmp_path / "tensorflow_datasets" / "oxford_iiit_pet" / "4.0.0"
+    folder.mkdir(parents=True)
+    job.share(folder)
+    create = backend.plan(RunRequest(job, Limits(disk_mb=700), [])).create
+    ((volume, mount),) = create["volumes"].items()
+    assert mount == {"bind": str(folder), "mode": "ro"}
+    assert volume.startswith("nngrade-shared-oxford_iiit_pet-4.0.0-")
+    (folder / "dataset_info.json").write_text("{}")  # other content: another volume
+    assert volume_name(folder) != volume

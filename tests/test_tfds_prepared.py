@@ -32,9 +32,9 @@ from runner.i18n.render import render
 from runner.provision import provision
 from runner.report.model import Mode
 from runner.sandbox import student_env
-from runner.sandbox.backends import Bubblewrap, bubblewrap_works
+from runner.sandbox.backends import Bubblewrap, RunRequest, bubblewrap_works
 from runner.sandbox.job import JobDir
-from runner.spec import AssignmentSpec
+from runner.spec import AssignmentSpec, Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 PETS_NOTEBOOK = (ROOT / "tests/fixtures/notebooks/unet_segmentation/"
@@ -114,7 +114,8 @@ def test_the_real_tfds_load_reads_the_standin_offline_through_the_probe(pets: Pa
     shutil.copytree(ROOT / "runner" / "probe", lib / "nngrade_probe",
                     ignore=shutil.ignore_patterns("__pycache__"))
     config = tmp_path / "probe.json"
-    config.write_text(json.dumps({"out_dir": str(tmp_path), "tfds_data_dir": str(pets)}))
+    config.write_text(json.dumps({"out_dir": str(tmp_path),
+                                  "tfds_data_dirs": {"oxford_iiit_pet": str(pets)}}))
     env = {key: value for key, value in os.environ.items() if key != "TFDS_DATA_DIR"}
     env.update({"TF_CPP_MIN_LOG_LEVEL": "3", "HTTPS_PROXY": "http://127.0.0.1:9"})
     result = subprocess.run(
@@ -176,15 +177,20 @@ def _offering_spec(offered: list[str]) -> AssignmentSpec:
     return base.model_copy(update={"offered_datasets": offered})
 
 
-def test_an_offered_dataset_goes_whole_into_the_job_and_tfds_is_pointed_at_it(
+def test_an_offered_dataset_is_shared_read_only_and_tfds_is_pointed_at_it(
         pets: Path, tmp_path: Path):
     job = JobDir.create(tmp_path / "job")
     probe, truth = provision(_offering_spec(["oxford_iiit_pet"]), job, Mode.check)
-    served = job.data / "tensorflow_datasets" / "oxford_iiit_pet" / "4.0.0"
-    assert probe["tfds_data_dir"] == job.seen(job.data / "tensorflow_datasets")
-    assert sorted(p.name for p in served.iterdir()) == sorted(
-        p.name for p in (pets / "oxford_iiit_pet" / "4.0.0").iterdir())
+    prepared = (pets / "oxford_iiit_pet" / "4.0.0").resolve()
+    assert job.shared == [prepared]  # that folder only, not the stand-in's dataset file
+    assert probe["tfds_data_dirs"] == {"oxford_iiit_pet": str(pets.resolve())}
+    assert not any(path.suffix == ".json" or "tfrecord" in path.name
+                   for path in job.root.rglob("*") if path.is_file()
+                   and "nngrade_probe" not in path.parts)  # nothing copied into the job
     assert truth.notes == []
+    command = Bubblewrap().command(RunRequest(job, Limits(), []))
+    bind = command.index(str(prepared))
+    assert command[bind - 1] == "--ro-bind" and command[bind + 1] == str(prepared)
 
 
 def test_an_offered_dataset_the_grader_lacks_is_a_note_not_a_failure(
@@ -194,7 +200,8 @@ def test_an_offered_dataset_the_grader_lacks_is_a_note_not_a_failure(
     monkeypatch.delenv("NNGRADE_DATA_DIR", raising=False)
     job = JobDir.create(tmp_path / "job")
     probe, truth = provision(_offering_spec(["oxford_iiit_pet"]), job, Mode.check)
-    assert "tfds_data_dir" not in probe and "eval_inputs" in probe["models"]
+    assert "tfds_data_dirs" not in probe and "eval_inputs" in probe["models"]
+    assert job.shared == []
     (note,) = truth.notes
     assert note.id == "note.offered_missing"
     assert "no prepared oxford_iiit_pet 4.0.0 folder" in render(note, "en")

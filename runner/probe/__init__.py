@@ -76,9 +76,9 @@ def install(config_path: str | os.PathLike[str]) -> None:
         when_imported("torchvision.datasets", install_torchvision_batches)
     if STATE.config.get("keras_batches"):
         install_keras_batches(when_imported)
-    if STATE.config.get("tfds_data_dir"):
-        # The offered tensorflow_datasets folders; tfds reads this when it is imported.
-        os.environ["TFDS_DATA_DIR"] = STATE.config["tfds_data_dir"]
+    if STATE.config.get("tfds_data_dirs"):
+        # Where the offered tensorflow_datasets datasets are; tfds reads this when imported.
+        os.environ["TFDS_DATA_DIR"] = next(iter(STATE.config["tfds_data_dirs"].values()))
         when_imported("tensorflow_datasets", watch_tfds)
     if "models" in STATE.config:
         install_loader_watch(when_imported, set(STATE.config.get("keras_batches") or {}))

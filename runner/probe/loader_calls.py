@@ -8,6 +8,7 @@ are recorded; the loaders themselves run unchanged.
 
 from __future__ import annotations
 
+import os
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -70,16 +71,19 @@ def tfds_dataset(name: object) -> str:
 
 
 def _offered_data_dir(name: str, kwargs: dict[str, Any]) -> None:
-    """A ``data_dir=`` of the notebook's own (a Drive or Colab path) that lacks an offered
-    dataset is replaced by the folder that holds it, where tfds would otherwise download."""
-    offered = STATE.config.get("tfds_data_dir")
+    """Where tfds would look for an offered dataset and not find it (a ``data_dir=`` of the
+    notebook's own, a Drive or Colab path; another offered dataset's folder), it is told
+    the folder that holds it: otherwise it would try to download it."""
+    root = (STATE.config.get("tfds_data_dirs") or {}).get(name)
+    if not root:
+        return
     given = kwargs.get("data_dir")
-    if not offered or not given or not (Path(offered) / name).is_dir():
+    looked = Path(str(given)).expanduser() if given else Path(os.environ.get("TFDS_DATA_DIR", ""))
+    if (looked / name).is_dir():
         return
-    if (Path(str(given)).expanduser() / name).is_dir():
-        return
-    kwargs["data_dir"] = offered
-    STATE.note("note.probe.tfds_data_dir", dataset=name[:100], data_dir=str(given)[:200])
+    kwargs["data_dir"] = root
+    if given:
+        STATE.note("note.probe.tfds_data_dir", dataset=name[:100], data_dir=str(given)[:200])
 
 
 def watch_tfds(tfds: ModuleType) -> None:

@@ -130,6 +130,8 @@ class Bubblewrap(Backend):
         for part in READ_ONLY_PARTS:  # a clean-room job has no probe.json
             if (job.root / part).exists():
                 argv += ["--ro-bind", str(job.root / part), str(job.inside / part)]
+        for folder in job.shared:
+            argv += ["--ro-bind", str(folder), str(folder)]
         argv += _gpu_devices(request.gpus)
         argv += ["--clearenv"]
         for key, value in self.environment(request).items():

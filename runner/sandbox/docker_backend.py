@@ -37,6 +37,7 @@ from runner.errors import SandboxUnavailable
 from runner.i18n.message import msg
 from runner.sandbox import engine
 from runner.sandbox.backends import GRACE_SECONDS, Backend, RunRequest
+from runner.sandbox.docker_shared import ensure_volume, volume_name
 from runner.sandbox.engine import OWNER_LABEL
 from runner.sandbox.job import PROBE_PACKAGE, READ_ONLY_PARTS, JobDir
 from runner.sandbox.watchdog import OUTPUT_TAIL_BYTES, Supervised, over_process_limit
@@ -119,6 +120,9 @@ class Docker(Backend):
             "labels": {"org.nngrade.job": request.job.root.name, OWNER_LABEL: engine.owner()},
             "detach": True,
         }
+        if request.job.shared:  # volumes filled once (docker_shared.py), at the same paths
+            create["volumes"] = {volume_name(folder): {"bind": str(folder), "mode": "ro"}
+                                 for folder in request.job.shared}
         if limits.cpus:
             create["nano_cpus"] = int(limits.cpus * 1e9)
         if request.gpus:
@@ -131,6 +135,8 @@ class Docker(Backend):
         engine.require_image(self.image)
         engine.remove_orphans()
         plan = self.plan(request)
+        for folder in request.job.shared:
+            ensure_volume(client, self.image, folder, volume_name(folder))
         create = dict(plan.create)
         create["ulimits"] = [docker.types.Ulimit(name=u["Name"], soft=u["Soft"], hard=u["Hard"])
                              for u in create["ulimits"]]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -37,6 +37,17 @@ class JobDir:
     root: Path
     inside: PurePosixPath
     entry: str = "agent"  # module of the package the sandbox runs: agent, or cleanroom
+    shared: list[Path] = field(default_factory=list, compare=False)
+    """Host folders the sandbox sees read-only at their own paths, not copied into the job:
+    large public data (a prepared tfds dataset) that every job of a class reads."""
+
+    def share(self, folder: Path) -> Path:
+        """Let the sandbox read ``folder`` (only it, not the folders around it) at its own
+        path; the path."""
+        folder = folder.resolve()
+        if folder not in self.shared:
+            self.shared.append(folder)
+        return folder
 
     @property
     def out(self) -> Path:
