@@ -37,7 +37,7 @@ from runner.errors import SandboxUnavailable
 from runner.i18n.message import msg
 from runner.sandbox import engine
 from runner.sandbox.backends import GRACE_SECONDS, Backend, RunRequest
-from runner.sandbox.docker_shared import ensure_volume, volume_name
+from runner.sandbox.docker_shared import ensure_volume, owned_by_nobody, volume_name
 from runner.sandbox.engine import OWNER_LABEL
 from runner.sandbox.job import PROBE_PACKAGE, READ_ONLY_PARTS, JobDir
 from runner.sandbox.watchdog import OUTPUT_TAIL_BYTES, Supervised, over_process_limit
@@ -345,15 +345,8 @@ def _tar_parts(root: Path, names: list[str] | tuple[str, ...]) -> bytes:
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name in names:
             if (root / name).exists():
-                tar.add(root / name, arcname=name, filter=_owned_by_nobody)
+                tar.add(root / name, arcname=name, filter=owned_by_nobody)
     return buffer.getvalue()
-
-
-def _owned_by_nobody(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    info.mode = (info.mode | 0o444 | (0o111 if info.isdir() else 0)) & 0o755
-    return info
 
 
 def extract_out(data: bytes, root: Path) -> list[str]:

@@ -41,16 +41,19 @@ def volume_name(folder: Path) -> str:
     return f"nngrade-shared-{label}-{digest}"
 
 
-def _tar(folder: Path, dest: Path) -> None:
-    def readable(info: tarfile.TarInfo) -> tarfile.TarInfo:
-        info.uid = info.gid = 0
-        info.uname = info.gname = ""
-        info.mode = (info.mode | 0o444 | (0o111 if info.isdir() else 0)) & 0o755
-        return info
+def owned_by_nobody(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    """A tar member as the engine should unpack it: root's, readable by all, writable by
+    none but root (so by no user a container runs)."""
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    info.mode = (info.mode | 0o444 | (0o111 if info.isdir() else 0)) & 0o755
+    return info
 
+
+def _tar(folder: Path, dest: Path) -> None:
     with tarfile.open(dest, "w") as tar:
         for path in sorted(folder.iterdir()):
-            tar.add(path, arcname=path.name, filter=readable)
+            tar.add(path, arcname=path.name, filter=owned_by_nobody)
 
 
 def _marker(folder: Path) -> bytes:
