@@ -26,6 +26,8 @@ from pathlib import Path
 
 import docker.errors
 
+from runner.sandbox.engine import OWNER_LABEL, owner
+
 SHARED_LABEL = "org.nngrade.shared"
 COMPLETE_MARKER = ".nngrade-complete"
 FILL_MOUNT = "/nngrade-fill"
@@ -73,8 +75,9 @@ def ensure_volume(client, image: str, folder: Path, name: str) -> None:
     archive calls; concurrent graders filling the same volume write the same bytes.
     """
     client.volumes.create(name, labels={SHARED_LABEL: str(folder)[:200]})
-    holder = client.containers.create(image, ["true"], network_disabled=True,
-                                      volumes={name: {"bind": FILL_MOUNT, "mode": "rw"}})
+    holder = client.containers.create(  # labelled: a grader that dies leaves no orphan
+        image, ["true"], network_disabled=True, labels={OWNER_LABEL: owner()},
+        volumes={name: {"bind": FILL_MOUNT, "mode": "rw"}})
     try:
         try:
             holder.get_archive(f"{FILL_MOUNT}/{COMPLETE_MARKER}")
