@@ -135,8 +135,13 @@ class Docker(Backend):
         engine.require_image(self.image)
         engine.remove_orphans()
         plan = self.plan(request)
-        for folder in request.job.shared:
-            ensure_volume(client, self.image, folder, volume_name(folder))
+        try:
+            for folder in request.job.shared:
+                ensure_volume(client, self.image, folder, volume_name(folder))
+        except docker.errors.APIError as error:
+            raise SandboxUnavailable(
+                msg("error.docker.not_started", error=str(error.explanation or error)),
+                hint=msg("error.docker.not_started.hint")) from error
         create = dict(plan.create)
         create["ulimits"] = [docker.types.Ulimit(name=u["Name"], soft=u["Soft"], hard=u["Hard"])
                              for u in create["ulimits"]]
