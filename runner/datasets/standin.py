@@ -99,7 +99,7 @@ def write_standin(dataset: str | DatasetSpec, dest: Path, *, train: int, test: i
                   for name, data in members.items()},
         "base_urls": [], "system_dirs": [dest.resolve()], "system_package": None,
         "split": Split(method=spec.split.method, heldout=heldout, seed=spec.split.seed)})
-    _write_dataset_file(standin, dest, train=train, test=test)
+    _write_dataset_file(standin, dest, of=spec.title, train=train, test=test)
     return standin
 
 
@@ -114,14 +114,15 @@ def _tfds_standin(spec: DatasetSpec, dest: Path, *, train: int, test: int) -> Da
         "title": f"{spec.title} (generated stand-in)",
         "tfds": spec.tfds.model_copy(update={"splits": sizes}),
         "system_dirs": [dest.resolve()]})
-    _write_dataset_file(standin, dest, train=train, test=test)
+    _write_dataset_file(standin, dest, of=spec.title, train=train, test=test)
     return standin
 
 
-def _write_dataset_file(standin: DatasetSpec, dest: Path, *, train: int, test: int) -> None:
+def _write_dataset_file(standin: DatasetSpec, dest: Path, *, of: str, train: int,
+                        test: int) -> None:
     """The stand-in's dataset file, under the real name, next to its data."""
-    header = (f"# A generated stand-in for {standin.title.removesuffix(' (generated stand-in)')}"
-              f", in its real format: {train} training and {test} test images.\n# Made by "
+    header = (f"# A generated stand-in for {of}, in its real format: {train} training and "
+              f"{test} test images.\n# Made by "
               f"`nngrade dataset standin {standin.name}`; grade against it with "
               f"NNGRADE_DATASETS={dest.resolve()}\n")
     (dest / f"{standin.name}.yaml").write_text(

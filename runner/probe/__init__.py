@@ -79,7 +79,8 @@ def install(config_path: str | os.PathLike[str]) -> None:
     if STATE.config.get("tfds_data_dirs"):
         # Where the offered tensorflow_datasets datasets are; tfds reads this when imported.
         os.environ["TFDS_DATA_DIR"] = next(iter(STATE.config["tfds_data_dirs"].values()))
-        when_imported("tensorflow_datasets", watch_tfds)
+    if STATE.config.get("tfds_data_dirs") or "models" in STATE.config:
+        when_imported("tensorflow_datasets", watch_tfds)  # records loads, finds offered data
     if "models" in STATE.config:
         install_loader_watch(when_imported, set(STATE.config.get("keras_batches") or {}))
     from .files import install_files

@@ -107,11 +107,10 @@ def watch_tfds(tfds: ModuleType) -> None:
 
 def install_loader_watch(when_imported: Callable[[str, Callable[[ModuleType], None]], None],
                          served: set[str]) -> None:
-    """Record calls of every keras dataset loader but the ``served`` ones, of every
-    torchvision dataset and of tensorflow_datasets' ``load``."""
+    """Record calls of every keras dataset loader but the ``served`` ones and of every
+    torchvision dataset (tensorflow_datasets': :func:`watch_tfds`)."""
     for package in KERAS_PACKAGES:
         for name in KERAS_DATASETS:
             if name not in served:
                 when_imported(f"{package}.src.datasets.{name}", _watch_keras(name))
     when_imported("torchvision.datasets.vision", _watch_torchvision)
-    when_imported("tensorflow_datasets", watch_tfds)
